@@ -1,0 +1,240 @@
+"""The datasets analysts upload: canonical columns, the headers real exports use, keys.
+
+A column's first header is its standard Chinese name; the rest are aliases
+seen in real exports (older 2016–2018 双公示 field names among them). Headers
+are compared after ``normalize.header_key`` (NFKC, case-fold, no spaces).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analytics import normalize
+
+# Column kinds decide how a cell is parsed and checked.
+TEXT, NAME, CODE, DATE, AMOUNT, PERCENT, POINT_ID, CHOICE, BOOL, DEADLINE, ID_NO = (
+    "text", "name", "credit_code", "date", "amount", "percent", "point_id", "choice", "bool", "deadline", "id_no",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # canonical English name, as in the schema
+    headers: tuple[str, ...]  # standard Chinese header first, then aliases
+    kind: str = TEXT
+    required: bool = False
+    choices: tuple[str, ...] = ()  # for CHOICE
+
+    @property
+    def label(self) -> str:
+        return self.headers[0]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str  # Chinese name shown in the UI
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    # Credit code required unless the subject is a natural person (双公示).
+    subject_rule: bool = False
+    uploadable: bool = True
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+SUBJECT_TYPES = ("法人及非法人组织", "自然人", "个体工商户")
+PROGRESS_STATUSES = ("未启动", "推进中", "滞后", "已完成")
+OBJECTION_RESULTS = ("异议成立", "异议不成立", "处理中")
+CATEGORIES = ("行政处罚", "行政许可")
+
+# Subject columns shared by penalties and licenses (national 双公示 standard).
+_SUBJECT = (
+    Column("subject_name", ("行政相对人名称", "相对人名称", "当事人名称", "被处罚对象名称", "企业名称"), NAME, True),
+    Column("subject_type", ("行政相对人类别", "相对人类别", "主体类别"), CHOICE, choices=SUBJECT_TYPES),
+    Column(
+        "credit_code",
+        ("行政相对人代码_1(统一社会信用代码)", "行政相对人代码_1", "统一社会信用代码", "社会信用代码", "信用代码"),
+        CODE,
+    ),
+    Column("legal_rep", ("法定代表人", "法定代表人姓名"), NAME),
+    Column("legal_rep_id_type", ("法定代表人证件类型",)),
+    Column("legal_rep_id_no", ("法定代表人证件号码", "法定代表人身份证号"), ID_NO),
+    Column("id_type", ("证件类型",)),
+    Column("id_no", ("证件号码", "身份证号码"), ID_NO),
+)
+_SOURCE = (
+    Column("source_unit", ("数据来源单位", "数据来源"), NAME),
+    Column("source_unit_code", ("数据来源单位统一社会信用代码",)),
+    Column("note", ("备注",)),
+)
+
+DATASETS: dict[str, Dataset] = {}
+
+
+def _add(ds: Dataset) -> None:
+    DATASETS[ds.name] = ds
+
+
+_add(
+    Dataset(
+        "work_points",
+        "工作要点",
+        "2022年市交通运输信用体系建设工作要点的21项，随代码发布于 data/work_points.csv。",
+        ("id",),
+        (
+            Column("id", ("编号", "序号", "要点编号"), POINT_ID, True),
+            Column("section", ("部分",), TEXT, True),
+            Column("title", ("标题", "要点名称"), TEXT, True),
+            Column("content", ("内容", "工作内容"), TEXT, True),
+            Column("lead_unit", ("牵头单位",), NAME, True),
+            Column("responsible_units", ("责任单位",), TEXT, True),
+        ),
+        uploadable=False,
+    )
+)
+_add(
+    Dataset(
+        "progress",
+        "工作要点进展台账",
+        "各工作要点的进展填报，每个要点每个填报日期一条。",
+        ("point_id", "report_date"),
+        (
+            Column("point_id", ("要点编号", "工作要点编号", "要点序号"), POINT_ID, True),
+            Column("report_date", ("填报日期", "报送日期", "填报时间"), DATE, True),
+            Column("progress", ("完成进度", "进度", "完成比例", "完成进度(%)"), PERCENT, True),
+            Column("status", ("状态", "推进状态", "进展状态"), CHOICE, True, PROGRESS_STATUSES),
+            Column("planned_date", ("计划完成日期", "计划完成时间"), DATE),
+            Column("unit", ("填报单位", "报送单位"), NAME),
+            Column("note", ("进展情况", "工作进展", "进展说明"), TEXT),
+        ),
+    )
+)
+_add(
+    Dataset(
+        "entities",
+        "市场主体名录",
+        "交通运输行业受监管市场主体的登记名录。",
+        ("credit_code",),
+        (
+            Column("credit_code", ("统一社会信用代码", "社会信用代码", "信用代码"), CODE, True),
+            Column("name", ("名称", "企业名称", "主体名称", "单位名称"), NAME, True),
+            Column("sector", ("行业", "所属行业", "行业类别", "经营类别"), NAME, True),
+            Column("district", ("所在区", "所属区", "行政区", "所在区县", "注册地区"), NAME, True),
+            Column("established", ("成立日期", "注册日期", "设立日期"), DATE, True),
+            Column("deregistered", ("注销日期", "注销时间"), DATE),
+            Column("credit_rating", ("信用等级", "信用评价等级"), TEXT),
+        ),
+    )
+)
+_add(
+    Dataset(
+        "severe_list",
+        "严重失信主体名单",
+        "列入各类严重失信主体名单的记录；移出日期为空表示仍在名单中。",
+        ("credit_code", "list_name", "listed_on"),
+        (
+            Column("credit_code", ("统一社会信用代码", "社会信用代码", "信用代码"), CODE, True),
+            Column("name", ("主体名称", "名称", "企业名称", "失信主体名称"), NAME, True),
+            Column("list_name", ("名单名称", "名单类型", "失信名单名称"), NAME, True),
+            Column("listed_on", ("列入日期", "列入时间", "认定日期"), DATE, True),
+            Column("removed_on", ("移出日期", "移出时间"), DATE),
+            Column("department", ("认定部门", "认定单位", "列入部门"), NAME),
+            Column("reason", ("列入事由", "列入原因", "失信事由"), TEXT),
+        ),
+    )
+)
+_add(
+    Dataset(
+        "penalties",
+        "行政处罚（双公示）",
+        "双公示行政处罚信息，按国家标准字段；罚款金额单位为万元。",
+        ("doc_no",),
+        _SUBJECT
+        + (
+            Column("doc_no", ("行政处罚决定书文号", "处罚决定书文号", "决定书文号"), CODE, True),
+            Column("violation_type", ("违法行为类型", "处罚名称")),
+            Column("facts", ("违法事实", "处罚事由")),
+            Column("basis", ("处罚依据",)),
+            Column("penalty_type", ("处罚类别", "处罚类别1")),
+            Column("penalty_content", ("处罚内容", "处罚结果")),
+            Column("fine_wan", ("罚款金额(万元)", "罚款金额"), AMOUNT),
+            Column(
+                "confiscated_wan",
+                ("没收违法所得、没收非法财物的金额(万元)", "没收违法所得、没收非法财物的金额", "没收金额(万元)"),
+                AMOUNT,
+            ),
+            Column("license_action", ("暂扣或吊销证照名称及编号",)),
+            Column("decision_date", ("处罚决定日期", "处罚日期", "决定日期"), DATE, True),
+            Column("valid_until", ("处罚有效期",), DATE),
+            Column("publish_until", ("公示截止期",), DATE),
+            Column("authority", ("处罚机关", "执法机关", "实施机关"), NAME, True),
+            Column("authority_code", ("处罚机关统一社会信用代码",)),
+            Column("status", ("当前状态",)),
+        )
+        + _SOURCE,
+        subject_rule=True,
+    )
+)
+_add(
+    Dataset(
+        "licenses",
+        "行政许可（双公示）",
+        "双公示行政许可信息，按国家标准字段。",
+        ("doc_no",),
+        _SUBJECT
+        + (
+            Column("doc_name", ("行政许可决定文书名称", "许可决定书名称")),
+            Column("doc_no", ("行政许可决定文书号", "许可决定书文号", "许可文书号"), CODE, True),
+            Column("license_type", ("许可类别", "审批类别")),
+            Column("cert_name", ("许可证书名称",)),
+            Column("license_no", ("许可编号", "许可证号")),
+            Column("license_content", ("许可内容",)),
+            Column("decision_date", ("许可决定日期", "许可日期", "决定日期"), DATE, True),
+            Column("valid_from", ("有效期自",), DATE),
+            Column("valid_to", ("有效期至", "截止日期"), DATE),
+            Column("authority", ("许可机关", "审批机关", "实施机关"), NAME, True),
+            Column("authority_code", ("许可机关统一社会信用代码",)),
+            Column("status", ("当前状态",)),
+        )
+        + _SOURCE,
+        subject_rule=True,
+    )
+)
+_add(
+    Dataset(
+        "objections",
+        "信用异议",
+        "对双公示信息提出的信用异议及其处理结果。",
+        ("objection_id",),
+        (
+            Column("objection_id", ("异议编号", "异议申请编号", "受理编号"), CODE, True),
+            Column("doc_no", ("决定文书号", "异议信息文书号", "行政处罚决定书文号", "行政许可决定文书号"), CODE, True),
+            Column("category", ("信息类别", "异议信息类别", "信息类型"), CHOICE, True, CATEGORIES),
+            Column("filed_on", ("异议提出日期", "申请日期", "提出日期"), DATE, True),
+            Column("result", ("处理结果", "办理结果", "核查结果"), CHOICE, True, OBJECTION_RESULTS),
+            Column("subjective", ("是否主观失误", "主观失误"), BOOL),
+            Column("closed_on", ("办结日期", "办结时间"), DATE),
+            Column("deadline", ("办理时限", "办理期限"), DEADLINE),
+        ),
+    )
+)
+
+
+def header_index(dataset: Dataset) -> dict[str, str]:
+    """Normalised header → canonical column name."""
+    index: dict[str, str] = {}
+    for col in dataset.columns:
+        for header in col.headers:
+            index.setdefault(normalize.header_key(header), col.name)
+    return index
+
+
+UPLOADABLE = tuple(n for n, d in DATASETS.items() if d.uploadable)

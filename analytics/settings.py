@@ -1,0 +1,45 @@
+"""Every setting of the project, declared in one place.
+
+Each setting has a default here and can be overridden by an environment
+variable of the same name prefixed with ``CREDIT_``; the command line's
+``--db`` overrides ``CREDIT_DB``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the DuckDB file lives; created on first use.
+    db: str = str(DATA_DIR / "credit.duckdb")
+    # Seed item 十五: warn at 60+ penalties in a year, 3+ departments, 2+ lists.
+    warn_penalties: int = 60
+    warn_departments: int = 3
+    warn_severe_lists: int = 2
+    # Default metric window, in calendar months ending with the as-of month.
+    months: int = 12
+    # Uploads above this size are refused before they are read whole.
+    max_upload_mb: int = 200
+    # How long a writer waits for another process holding the database.
+    lock_wait_seconds: float = 60.0
+    # Authentication: "none" (demo mode), "local" (users file) or "oidc".
+    auth: str = "none"
+    users_file: str = str(DATA_DIR / "users.json")
+
+
+def load_settings(**overrides) -> Settings:
+    """Defaults, then CREDIT_* environment variables, then explicit overrides."""
+    values = {}
+    for f in fields(Settings):
+        env = os.environ.get("CREDIT_" + f.name.upper())
+        if env is not None and env != "":
+            values[f.name] = type(f.default)(env)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

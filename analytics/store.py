@@ -1,0 +1,119 @@
+"""The DuckDB file: opening it, versioned migrations, and its data version.
+
+Connections are short-lived on purpose: DuckDB lets one process at a time
+open a file for writing, so the dashboard and a command-line load in another
+process take turns instead of locking each other out for good.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreBusy(RuntimeError):
+    """Another process holds the database for longer than we may wait."""
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """(version, file) for every migration, in order: NNNN_name.sql."""
+    found = sorted((int(p.name.split("_", 1)[0]), p) for p in MIGRATIONS_DIR.glob("*.sql"))
+    return found
+
+
+def latest_version() -> int:
+    return migrations()[-1][0]
+
+
+def _open(path: str, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            # Another process holds the file lock: wait our turn.
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise StoreBusy(f"数据库正被其他进程使用，等待 {wait_seconds:.0f} 秒后仍未释放：{path}") from exc
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations the file has not seen yet; never drop data."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+    )
+    current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+    for version, path in migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now()])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        current = version
+    return current
+
+
+@contextlib.contextmanager
+def connect(path: str, read_only: bool = False, wait_seconds: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the store at ``path``, migrated to the latest schema.
+
+    Read-only opens of a file that does not exist or is not yet migrated
+    fall back to a writable open once, to create and upgrade it.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if read_only and not _is_current(path, wait_seconds):
+        read_only = False
+    con = _open(path, read_only, wait_seconds)
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def _is_current(path: str, wait_seconds: float) -> bool:
+    if not Path(path).exists():
+        return False
+    con = _open(path, True, wait_seconds)
+    try:
+        rows = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchall()
+        if rows[0][0] == 0:
+            return False
+        return con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0] == latest_version()
+    finally:
+        con.close()
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Changes whenever data changes: used as the dashboard's cache key."""
+    return tuple(
+        con.execute(
+            "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE status = 'undone') FROM uploads"
+        ).fetchall()[0]
+    )
+
+
+def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when no data set holds a row (work points excluded: they ship with the code)."""
+    tables = ("progress", "entities", "severe_list", "penalties", "licenses", "objections")
+    sql = " UNION ALL ".join(f"SELECT count(*) FROM {t}" for t in tables)
+    return sum(r[0] for r in con.execute(sql).fetchall()) == 0
