@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from analytics import normalize
 
 # Column kinds decide how a cell is parsed and checked.
-TEXT, NAME, CODE, DATE, AMOUNT, PERCENT, POINT_ID, CHOICE, BOOL, DEADLINE, ID_NO = (
-    "text", "name", "credit_code", "date", "amount", "percent", "point_id", "choice", "bool", "deadline", "id_no",
+TEXT, NAME, CODE, DOC, DATE, AMOUNT, PERCENT, POINT_ID, CHOICE, BOOL, DEADLINE, ID_NO = (
+    "text", "name", "credit_code", "doc_no", "date", "amount", "percent", "point_id", "choice", "bool", "deadline",
+    "id_no",
 )  # fmt: skip
 
 
@@ -159,7 +160,7 @@ _add(
         ("doc_no",),
         _SUBJECT
         + (
-            Column("doc_no", ("行政处罚决定书文号", "处罚决定书文号", "决定书文号"), CODE, True),
+            Column("doc_no", ("行政处罚决定书文号", "处罚决定书文号", "决定书文号"), DOC, True),
             Column("violation_type", ("违法行为类型", "处罚名称")),
             Column("facts", ("违法事实", "处罚事由")),
             Column("basis", ("处罚依据",)),
@@ -192,7 +193,7 @@ _add(
         _SUBJECT
         + (
             Column("doc_name", ("行政许可决定文书名称", "许可决定书名称")),
-            Column("doc_no", ("行政许可决定文书号", "许可决定书文号", "许可文书号"), CODE, True),
+            Column("doc_no", ("行政许可决定文书号", "许可决定书文号", "许可文书号"), DOC, True),
             Column("license_type", ("许可类别", "审批类别")),
             Column("cert_name", ("许可证书名称",)),
             Column("license_no", ("许可编号", "许可证号")),
@@ -215,8 +216,8 @@ _add(
         "对双公示信息提出的信用异议及其处理结果。",
         ("objection_id",),
         (
-            Column("objection_id", ("异议编号", "异议申请编号", "受理编号"), CODE, True),
-            Column("doc_no", ("决定文书号", "异议信息文书号", "行政处罚决定书文号", "行政许可决定文书号"), CODE, True),
+            Column("objection_id", ("异议编号", "异议申请编号", "受理编号"), DOC, True),
+            Column("doc_no", ("决定文书号", "异议信息文书号", "行政处罚决定书文号", "行政许可决定文书号"), DOC, True),
             Column("category", ("信息类别", "异议信息类别", "信息类型"), CHOICE, True, CATEGORIES),
             Column("filed_on", ("异议提出日期", "申请日期", "提出日期"), DATE, True),
             Column("result", ("处理结果", "办理结果", "核查结果"), CHOICE, True, OBJECTION_RESULTS),

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+WORK_POINTS_CSV = Path(__file__).resolve().parent.parent / "data" / "work_points.csv"
 
 
 class StoreBusy(RuntimeError):
@@ -66,7 +67,37 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("ROLLBACK")
             raise
         current = version
+    _seed_work_points(con)
     return current
+
+
+def _seed_work_points(con: duckdb.DuckDBPyConnection) -> None:
+    """The 21 work points ship with the code (data/work_points.csv), not as an upload."""
+    if con.execute("SELECT count(*) FROM work_points").fetchall()[0][0] or not WORK_POINTS_CSV.exists():
+        return
+    import pandas as pd
+
+    from analytics.normalize import chinese_number, clean_text
+
+    frame = pd.read_csv(WORK_POINTS_CSV, dtype=str, keep_default_na=False)
+    section_number, _, section_title = (frame["部分"].str.partition("、")[i] for i in (0, 1, 2))
+    seeded = pd.DataFrame(
+        {
+            "id": frame["编号"].astype(int),
+            "section": section_number.map(chinese_number),
+            "section_title": section_title.map(clean_text),
+            "title": frame["标题"].map(clean_text),
+            "content": frame["内容"].map(clean_text),
+            "lead_unit": frame["牵头单位"].map(clean_text),
+            "responsible_units": frame["责任单位"].map(clean_text),
+        }
+    )
+    con.register("seeded_work_points", seeded)
+    con.execute(
+        "INSERT INTO work_points (id, section, section_title, title, content, lead_unit, responsible_units)"
+        " SELECT * FROM seeded_work_points"
+    )
+    con.unregister("seeded_work_points")
 
 
 @contextlib.contextmanager
@@ -98,7 +129,9 @@ def _is_current(path: str, wait_seconds: float) -> bool:
         ).fetchall()
         if rows[0][0] == 0:
             return False
-        return con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0] == latest_version()
+        if con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0] != latest_version():
+            return False
+        return con.execute("SELECT count(*) FROM work_points").fetchall()[0][0] > 0 or not WORK_POINTS_CSV.exists()
     finally:
         con.close()
 
@@ -106,9 +139,7 @@ def _is_current(path: str, wait_seconds: float) -> bool:
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
     """Changes whenever data changes: used as the dashboard's cache key."""
     return tuple(
-        con.execute(
-            "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE status = 'undone') FROM uploads"
-        ).fetchall()[0]
+        con.execute("SELECT coalesce(max(id), 0), count(*) FILTER (WHERE status = 'undone') FROM uploads").fetchall()[0]
     )
 
 

@@ -1,0 +1,238 @@
+"""Cleaning and parsing of single cell values, as real exports write them.
+
+Every parser takes the cell as text (the reader turns Excel cells into text
+first) and returns the parsed value, or raises ``Invalid`` with the reason in
+Chinese. ``None`` means an empty cell.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CODE_VALUE = {ch: i for i, ch in enumerate(CODE_ALPHABET)}
+
+# Event dates before this are typos (19000101 and the like), not history.
+EARLIEST_DATE = date(1949, 10, 1)
+EXCEL_EPOCH = date(1899, 12, 30)
+
+_SPACES = re.compile(r"\s+")
+
+
+class Invalid(ValueError):
+    """A cell that breaks a rule; the message is shown to analysts as is."""
+
+
+def header_key(header: object) -> str:
+    """How headers are compared: NFKC, case-folded, no spaces or required-field stars."""
+    text = unicodedata.normalize("NFKC", str(header)).casefold()
+    return _SPACES.sub("", text).strip("*")
+
+
+def clean_text(value: object) -> str | None:
+    """NFKC (full-width letters, digits, brackets and spaces), trimmed, inner spaces folded."""
+    if value is None:
+        return None
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    return text or None
+
+
+def clean_code(value: object) -> str | None:
+    """Codes and document numbers: like text, with no spaces at all and upper-cased."""
+    text = clean_text(value)
+    return text.replace(" ", "").upper() if text else None
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(_CODE_VALUE[ch] * w for ch, w in zip(first17, CODE_WEIGHTS, strict=True))
+    return CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def parse_credit_code(value: object) -> str | None:
+    code = clean_code(value)
+    if code is None:
+        return None
+    if len(code) != 18:
+        raise Invalid(f"统一社会信用代码应为18位，实为{len(code)}位")
+    bad = sorted({ch for ch in code if ch not in _CODE_VALUE})
+    if bad:
+        raise Invalid(f"统一社会信用代码含非法字符：{''.join(bad)}（不得使用 I、O、S、V、Z）")
+    if credit_code_check_char(code[:17]) != code[17]:
+        raise Invalid(f"统一社会信用代码校验位错误（应为 {credit_code_check_char(code[:17])}）")
+    return code
+
+
+_YMD = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL = re.compile(r"^\d{1,5}(?:\.0+)?$")
+
+
+def parse_date(value: object) -> date | None:
+    """2022-05-27, 2022/5/27, 2022.5.27, 2022年5月27日, 20220527, Excel serials and cells."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = clean_text(value)
+    if text is None:
+        return None
+    if m := _YMD.match(text) or _COMPACT.match(text):
+        y, mo, d = (int(g) for g in m.groups())
+        try:
+            parsed = date(y, mo, d)
+        except ValueError:
+            raise Invalid(f"日期不存在：{text}") from None
+    elif _SERIAL.match(text):
+        # Excel serial day number (a date cell exported as a number).
+        parsed = EXCEL_EPOCH + timedelta(days=int(float(text)))
+    else:
+        raise Invalid(f"无法识别的日期：{text}")
+    if parsed < EARLIEST_DATE:
+        raise Invalid(f"日期不合理：{text}")
+    return parsed
+
+
+_NUMBER_NOISE = re.compile(r"[,，\s¥￥]|人民币")
+
+
+def parse_amount(value: object) -> float | None:
+    """An amount in 万元: '1,200.5', '0.2万元' stay in 万元; '2,000元' becomes 0.2."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = _NUMBER_NOISE.sub("", text)
+    divisor = 1.0
+    if text.endswith("万元") or text.endswith("万"):
+        text = text.removesuffix("元").removesuffix("万")
+    elif text.endswith("元"):
+        text, divisor = text.removesuffix("元"), 10000.0
+    try:
+        amount = float(text) / divisor
+    except ValueError:
+        raise Invalid(f"金额不是数字：{value}") from None
+    if amount < 0 or amount != amount or amount == float("inf"):
+        raise Invalid(f"金额不合理：{value}")
+    return amount
+
+
+def parse_percent(value: object) -> float | None:
+    """完成进度 0–100: '60', '60%', '60.5 %'."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text.replace(" ", "").removesuffix("%"))
+    except ValueError:
+        raise Invalid(f"完成进度不是数字：{text}") from None
+    if not 0 <= number <= 100:
+        raise Invalid(f"完成进度应在0到100之间：{text}")
+    return number
+
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def chinese_number(text: str) -> int | None:
+    """一 … 九十九 (enough for work-point numbers)."""
+    if not text or any(ch not in _CN_DIGITS and ch != "十" for ch in text):
+        return None
+    if "十" not in text:
+        return _CN_DIGITS[text] if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
+def parse_point_id(value: object, highest: int = 21) -> int | None:
+    """1, '1', '1.0', 一, （一）, (一), 第一项 → 1."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    core = text.replace(" ", "").strip("()、.").removeprefix("第").removesuffix("项").removesuffix("条")
+    number = int(float(core)) if re.fullmatch(r"\d+(?:\.0+)?", core) else chinese_number(core)
+    if number is None or not 1 <= number <= highest:
+        raise Invalid(f"要点编号应为1到{highest}：{text}")
+    return number
+
+
+_TRUE = {"是", "y", "yes", "true", "1", "√"}
+_FALSE = {"否", "n", "no", "false", "0", "×"}
+
+
+def parse_bool(value: object) -> bool | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    if text.casefold() in _TRUE:
+        return True
+    if text.casefold() in _FALSE:
+        return False
+    raise Invalid(f"应填“是”或“否”：{text}")
+
+
+def parse_choice(value: object, choices: tuple[str, ...]) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    compact = text.replace(" ", "")
+    if compact in choices:
+        return compact
+    raise Invalid(f"取值应为{'/'.join(choices)}之一：{text}")
+
+
+_DAYS = re.compile(r"^(\d{1,3})\s*(个?工作日|天|日)?$")
+
+
+def parse_deadline(value: object, start: date | None) -> date | None:
+    """办理时限: a date, or a number of days (工作日 counted Monday to Friday) from ``start``."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    if (m := _DAYS.match(text)) and len(m.group(1)) < 4 and not _COMPACT.match(text):
+        if start is None:
+            raise Invalid("办理时限为天数时需要异议提出日期")
+        days = int(m.group(1))
+        if m.group(2) and "工作日" in m.group(2):
+            return add_working_days(start, days)
+        return start + timedelta(days=days)
+    return parse_date(text)
+
+
+def add_working_days(start: date, days: int) -> date:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def mask_id_number(value: object) -> str | None:
+    """Personal ID numbers are stored only masked: first 3 and last 2 characters kept."""
+    text = clean_code(value)
+    if text is None:
+        return None
+    if len(text) <= 5:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 5) + text[-2:]
+
+
+def mask_credit_code(code: object) -> str | None:
+    """For viewers: the district part stays readable, the organisation part does not."""
+    text = clean_code(code)
+    if text is None:
+        return None
+    return text[:8] + "*" * max(len(text) - 10, 0) + text[-2:] if len(text) > 10 else "*" * len(text)
+
+
+def mask_person_name(name: object) -> str | None:
+    text = clean_text(name)
+    if text is None:
+        return None
+    return text[0] + "*" * (len(text) - 1) if len(text) > 1 else "*"

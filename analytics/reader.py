@@ -1,0 +1,246 @@
+"""Reading spreadsheet exports into grids of text, as the file shows them.
+
+A file becomes one ``Sheet`` per worksheet (one for a CSV): its header, its
+data rows as text with their row numbers in the file, and the title, total
+and note rows it skipped. Which dataset a sheet holds is decided later, from
+its header; here we only need to know which headers exist at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import numpy as np
+import pandas as pd
+
+from analytics.normalize import header_key
+
+# The header is looked for in the first rows only: titles take a few at most.
+HEADER_SEARCH_ROWS = 30
+MAX_COLUMNS = 500
+# An xlsx is a zip: refuse one that would inflate far beyond any real export.
+MAX_UNZIPPED_BYTES = 1_500_000_000
+MAX_COMPRESSION_RATIO = 200
+
+TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
+NOTE_PREFIXES = ("制表", "填报说明", "备注", "注:", "注：", "说明", "审核", "负责人", "填表", "数据截至", "数据来源")
+
+
+class ReadError(ValueError):
+    """The file cannot be read at all; the message is shown to analysts."""
+
+
+@dataclass
+class Sheet:
+    name: str | None
+    header_row: int  # row number of the header in the file, 1-based
+    headers: list[str]
+    frame: pd.DataFrame  # data rows, text only, columns 0..n-1 as in the file
+    rows: list[int]  # the file's row number of each data row
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, why) for title/total/note rows
+
+
+@dataclass
+class ReadResult:
+    encoding: str | None
+    sheets: list[Sheet]
+    unrecognised_sheets: list[str] = field(default_factory=list)
+
+
+def read_file(data: bytes, file_name: str, known_headers: set[str]) -> ReadResult:
+    """Read a CSV or Excel export; ``known_headers`` are normalised header keys."""
+    if not data or not data.strip():
+        raise ReadError("文件为空")
+    lower = file_name.lower()
+    if lower.endswith((".xlsx", ".xlsm", ".xls")):
+        return _read_excel(data, known_headers)
+    if lower.endswith((".csv", ".txt", ".tsv")):
+        return _read_csv(data, known_headers)
+    raise ReadError(f"不支持的文件类型：{file_name}（请上传 .csv、.xlsx 或 .xls 文件）")
+
+
+# --- CSV -------------------------------------------------------------------
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and the name of the encoding: UTF-8 (with or without BOM), UTF-16, GB18030/GBK."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "UTF-16"
+    if b"\x00" in data[:8192]:
+        raise ReadError("文件不是文本格式的 CSV（含二进制内容），请确认文件类型")
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "UTF-8 (BOM)"
+        except UnicodeDecodeError as exc:
+            raise ReadError(_mixed_message(data[3:], exc)) from None
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ReadError("无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030），请另存为 UTF-8 编码的 CSV") from None
+        if _looks_mixed(data, utf8_error):
+            raise ReadError(_mixed_message(data, utf8_error)) from None
+        return text, "GBK"
+
+
+def _looks_mixed(data: bytes, utf8_error: UnicodeDecodeError) -> bool:
+    """Valid UTF-8 Chinese before the first bad byte means the file mixes encodings."""
+    head = data[: utf8_error.start]
+    return any(b >= 0xE0 for b in head) and bool(re.search(rb"[\xe4-\xe9][\x80-\xbf]{2}", head))
+
+
+def _mixed_message(data: bytes, exc: UnicodeDecodeError) -> str:
+    line = data[: exc.start].count(b"\n") + 1
+    return (
+        f"文件编码不一致：第 {line} 行起不是 UTF-8 编码（同一文件中混用了 UTF-8 和 GBK），请统一另存为 UTF-8 后重新上传"
+    )
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    sample = "\n".join(lines)
+    return max((",", "\t", ";", "|"), key=sample.count)
+
+
+def _read_csv(data: bytes, known_headers: set[str]) -> ReadResult:
+    text, encoding = decode(data)
+    head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    delimiter = _sniff_delimiter(head_lines)
+    head_rows = list(csv.reader(head_lines, delimiter=delimiter))
+    header_index = find_header(head_rows, known_headers)
+    if header_index is None:
+        return ReadResult(encoding, [], ["CSV"])
+    headers = head_rows[header_index]
+    if len(headers) > MAX_COLUMNS:
+        raise ReadError(f"列数过多（{len(headers)} 列），不是有效的数据导出文件")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            skiprows=header_index + 1,
+            names=range(len(headers)),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            index_col=False,
+            on_bad_lines="error",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ReadError(f"CSV 格式错误：{_parser_detail(exc, header_index)}") from None
+    rows = list(range(header_index + 2, header_index + 2 + len(frame)))
+    sheet = _finish_sheet(None, header_index + 1, headers, frame, rows)
+    sheet.skipped[:0] = [(i + 1, "标题行") for i in range(header_index) if any(c.strip() for c in head_rows[i])]
+    return ReadResult(encoding, [sheet])
+
+
+def _parser_detail(exc: Exception, header_index: int) -> str:
+    message = str(exc)
+    if m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message):
+        expected, line, saw = m.groups()
+        return f"第 {int(line) + header_index + 1} 行有 {saw} 列，表头只有 {expected} 列"
+    return message.splitlines()[0][:200]
+
+
+# --- Excel -----------------------------------------------------------------
+
+
+def _check_zip(data: bytes) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ReadError("文件不是有效的 Excel 文件（.xlsx 已损坏或扩展名不符）") from None
+    unzipped = sum(info.file_size for info in archive.infolist())
+    if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_COMPRESSION_RATIO * max(len(data), 1) + 50_000_000:
+        raise ReadError("Excel 文件解压后体积异常（疑似压缩炸弹），已拒绝")
+
+
+def _read_excel(data: bytes, known_headers: set[str]) -> ReadResult:
+    import python_calamine
+
+    if data[:2] == b"PK":
+        _check_zip(data)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:
+        raise ReadError("无法打开 Excel 文件：文件已损坏或不是 Excel 格式") from None
+    sheets, unrecognised = [], []
+    for name in workbook.sheet_names:
+        try:
+            worksheet = workbook.get_sheet_by_name(name)
+            if worksheet.width > MAX_COLUMNS:
+                raise ReadError(f"工作表「{name}」列数过多（{worksheet.width} 列），不是有效的数据导出文件")
+            first_row = worksheet.start[0] if worksheet.start else 0
+            grid = [[cell_text(v) for v in row] for row in worksheet.to_python()]
+        except ReadError:
+            raise
+        except Exception:
+            raise ReadError(f"无法读取工作表「{name}」：文件已损坏") from None
+        header_index = find_header(grid[:HEADER_SEARCH_ROWS], known_headers)
+        if header_index is None:
+            if any(any(c for c in row) for row in grid):
+                unrecognised.append(name)
+            continue
+        headers = grid[header_index]
+        body = grid[header_index + 1 :]
+        frame = pd.DataFrame(body, columns=range(len(headers)), dtype=str) if body else _empty(len(headers))
+        start = first_row + header_index + 2
+        sheet = _finish_sheet(name, start - 1, headers, frame, list(range(start, start + len(body))))
+        sheet.skipped[:0] = [(first_row + i + 1, "标题行") for i in range(header_index) if any(grid[i])]
+        sheets.append(sheet)
+    return ReadResult(None, sheets, unrecognised)
+
+
+def _empty(width: int) -> pd.DataFrame:
+    return pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width)})
+
+
+def cell_text(value: object) -> str:
+    """An Excel cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+# --- shared ----------------------------------------------------------------
+
+
+def find_header(rows: list[list[str]], known_headers: set[str]) -> int | None:
+    """The row among the first ones that names the most known columns (two at least)."""
+    best, best_hits = None, 1
+    for index, row in enumerate(rows):
+        hits = sum(1 for cell in row if cell and header_key(cell) in known_headers)
+        if hits > best_hits:
+            best, best_hits = index, hits
+    return best
+
+
+def _finish_sheet(name: str | None, header_row: int, headers: list, frame: pd.DataFrame, rows: list[int]) -> Sheet:
+    """Drop blank rows silently and total/note rows with a reason."""
+    headers = [str(h) for h in headers]
+    if frame.empty:
+        return Sheet(name, header_row, headers, frame, rows, [])
+    filled = frame.apply(lambda col: col.str.strip() != "").to_numpy()
+    filled_count = filled.sum(axis=1)
+    first_cell = pd.Series(frame.to_numpy()[np.arange(len(frame)), filled.argmax(axis=1)]).str.strip()
+    is_total = first_cell.str.startswith(TOTAL_PREFIXES).to_numpy()
+    is_note = first_cell.str.startswith(NOTE_PREFIXES).to_numpy() & (filled_count <= 2)
+    keep = (filled_count > 0) & ~is_total & ~is_note
+    skipped = [(rows[i], "合计行" if is_total[i] else "说明行") for i in np.flatnonzero(is_total | is_note)]
+    kept_rows = np.asarray(rows)[keep].tolist()
+    return Sheet(name, header_row, headers, frame[keep].reset_index(drop=True), kept_rows, skipped)
