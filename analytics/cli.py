@@ -72,18 +72,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2022)
     demo.add_argument("--scale", type=_positive_float, default=1.0)
     demo.add_argument("--out", help="同时把演示用的导出文件保存到此目录")
+
+    commands.add_parser("docs", help="由代码重新生成 docs/datasets.md")
     return parser
 
 
 def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings(db=args.db)
+    settings = load_settings(db=getattr(args, "db", None))
     if args.command == "ingest":
         return _ingest(args, settings.db)
     if args.command == "metrics":
         return _metrics(args, settings)
     if args.command == "demo":
         return _demo(args, settings.db)
+    if args.command == "docs":
+        from analytics import docs
+
+        print("\n".join(docs.write_docs()))
+        return 0
     raise CliError(f"未知命令：{args.command}")
 
 
