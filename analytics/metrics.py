@@ -1,0 +1,446 @@
+"""The metric layer: one named, parameterised SQL query per metric (dbt / Evidence style).
+
+Each metric lives in ``analytics/queries/<name>.sql`` and uses DuckDB named
+parameters (``$as_of``, ``$months``, ``$sector``, ``$district``,
+``$warn_penalties``, ...). ``METRICS`` registers every query with its Chinese
+and English definition; ``run`` executes one by name and passes exactly the
+parameters its SQL mentions. ``compute_all`` builds the JSON object of the
+command line's ``metrics`` command. All filtering and aggregation happen in SQL.
+
+docs/metrics.md is generated from the registry: ``python -m analytics.metrics``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analytics.settings import Settings, load_settings
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+
+# Values of the '全部' pseudo-sector / category and of the bucket for records outside the register.
+ALL = "全部"
+UNREGISTERED = "未登记"
+
+_PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT_RE = re.compile(r"--[^\n]*")
+_STRING_RE = re.compile(r"'(?:[^']|'')*'")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    title_zh: str
+    definition_zh: str
+    definition_en: str
+    columns: tuple[str, ...]  # output columns of the query, in order
+    # Fields of each row in the CLI JSON (None: all columns; not in compute_all: unused).
+    json_columns: tuple[str, ...] | None = None
+
+    @property
+    def path(self) -> Path:
+        return QUERIES_DIR / f"{self.name}.sql"
+
+    @cached_property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @cached_property
+    def params(self) -> frozenset[str]:
+        """Named parameters the SQL uses (comments and string literals ignored)."""
+        return sql_params(self.sql)
+
+
+def sql_params(sql: str) -> frozenset[str]:
+    text = _COMMENT_RE.sub(" ", sql)
+    text = _STRING_RE.sub("''", text)
+    return frozenset(_PARAM_RE.findall(text))
+
+
+METRICS: dict[str, Metric] = {}
+
+
+def _register(metric: Metric) -> None:
+    METRICS[metric.name] = metric
+
+
+_register(
+    Metric(
+        "work_points",
+        "工作要点进展",
+        "21项工作要点各取截至统计日（含当日）的最新一次进展填报：完成进度取该次填报值，无填报记为0；"
+        "填报状态为“已完成”或进度≥100%记为已完成，否则取填报状态，无填报记为“未启动”；"
+        "未完成且计划完成日期早于统计日的记为逾期（计划完成日期等于统计日不算逾期）。"
+        "汇总各状态个数、逾期个数和21项平均完成进度（保留一位小数）。",
+        "For each of the 21 work points, its latest progress report dated on or before the as-of date D. "
+        "progress is that report's progress (0 without a report); status is 已完成 if the report says 已完成 "
+        "or progress >= 100, else the report's status, 未启动 without a report; overdue = not 已完成 and "
+        "planned_date < D. Totals: count per status, overdue count, mean progress over all points (1 decimal).",
+        (
+            "id", "section", "section_title", "title", "lead_unit", "responsible_units", "report_date",
+            "progress", "status", "planned_date", "overdue", "unit", "note",
+        ),
+    )
+)  # fmt: skip
+_register(
+    Metric(
+        "severe_share",
+        "严重失信主体占比",
+        "统计期内每月、按行业（另含“全部”）：主体数＝月末E在册且存续的登记主体数（成立日期≤E，且未注销或注销日期>E）；"
+        "严重失信数＝其中在E时至少有一条名单记录有效的主体数（列入日期≤E，且未移出或移出日期>E）；"
+        "占比＝严重失信数÷主体数，主体数为0时为空。月末E为该月最后一天，统计日所在月取统计日。"
+        "信用代码不在名录中的名单记录不计入，另在“未匹配”中统计。",
+        "Per month of the window and per register sector (plus 全部 for all): entities = registered entities "
+        "active at the month end E (established <= E and deregistered null or > E); severe = how many of them "
+        "have at least one severe-list record in force at E (listed_on <= E and removed_on null or > E); "
+        "share = severe / entities, null when entities is 0. E is the month's last day, or D in D's own month. "
+        "List records whose credit code is not in the register are counted apart as unmatched.",
+        ("month", "sector", "entities", "severe", "share"),
+    )
+)
+_register(
+    Metric(
+        "objection_ratio",
+        "信用异议比例",
+        "统计期内每月、按信息类别（行政处罚、行政许可、全部）：记录数＝该类别处罚/许可决定日期在该月且不晚于统计日的记录数；"
+        "只计提出日期不晚于统计日的异议，按其已存处理结果；被异议数＝至少有一条该类异议（文书号和类别一致）的记录数；"
+        "异议成立数＝至少有一条“异议成立”异议的记录数；主观失误数＝至少有一条“异议成立”且主观失误的异议的记录数；"
+        "异议比例＝被异议数÷记录数，记录数为0时为空（成立比例、主观失误比例同理）。",
+        "Per month of the window and per category (行政处罚 = penalties, 行政许可 = licenses, 全部 = both): "
+        "records = records of the category with decision_date in the month and <= D; only objections filed on "
+        "or before D count, each with its stored result; objected = records with at least one such objection "
+        "(same doc_no and category); upheld = records with one whose result is 异议成立; subjective = records "
+        "with one that is 异议成立 and subjective; ratio = objected / records (null when records is 0); "
+        "upheld_ratio and subjective_ratio likewise.",
+        (
+            "month", "category", "records", "objected", "upheld", "subjective", "ratio", "upheld_ratio",
+            "subjective_ratio",
+        ),
+        json_columns=("month", "category", "records", "objected", "upheld", "subjective", "ratio"),
+    )
+)  # fmt: skip
+_register(
+    Metric(
+        "risk_warnings",
+        "信用风险预警",
+        "（工作要点第十五项）按统一社会信用代码统计截至统计日D：近12个月处罚数＝处罚决定日期在（D前推一年，D]内的处罚记录数"
+        "（D为2月29日时前推至上一年2月28日，不含该日）；近12个月处罚部门数＝其中不同处罚机关数；"
+        "严重失信名单数＝D时有效的不同名单名称数。处罚数≥60（penalties_60）、部门数≥3（departments_3）"
+        "或名单数≥2（severe_lists_2）即预警，阈值可在设置中调整。只列出预警主体；无信用代码的自然人不纳入。"
+        "名称取名录名称，其次为最近一次处罚的当事人名称或名单名称；行业不在名录中的记为“未登记”。",
+        "Seed item 十五, per credit code at D: penalties_12m = penalty records with (D minus one year) < "
+        "decision_date <= D (for D = 29 Feb the bound is 28 Feb of the previous year); departments_12m = distinct "
+        "authority among them; severe_lists = distinct list_name in force at D. Warned when penalties_12m >= "
+        "warn_penalties (penalties_60), departments_12m >= warn_departments (departments_3) or severe_lists >= "
+        "warn_severe_lists (severe_lists_2); reasons lists the codes in that order. Only warned codes are output; "
+        "natural persons (no credit code) are excluded. name = register name, else the latest penalty's "
+        "subject_name, else the list's name; sector = register sector or 未登记.",
+        ("credit_code", "name", "sector", "district", "penalties_12m", "departments_12m", "severe_lists", "reasons"),
+        json_columns=("credit_code", "name", "sector", "penalties_12m", "departments_12m", "severe_lists", "reasons"),
+    )
+)
+_register(
+    Metric(
+        "sector_risk",
+        "行业处罚强度",
+        "统计期内每月、按行业：处罚数＝处罚决定日期在该月且不晚于统计日的处罚记录数，按信用代码关联名录取行业"
+        "（不在名录中的主体及自然人记为“未登记”，仅在有记录的月份出现）；主体数＝月末E该行业存续的登记主体数；"
+        "每百户处罚数＝处罚数÷主体数×100，主体数为0时为空。名录中的每个行业每月都出现（无处罚记为0）。",
+        "Per month of the window and per sector: penalties = penalty records with decision_date in the month "
+        "and <= D, by the register sector of their entity (joined on credit_code; records outside the register, "
+        "natural persons included, go to 未登记, shown only in months that have some); entities = active "
+        "registered entities of the sector at the month end E; per_100 = penalties / entities * 100 (null when "
+        "entities is 0). Every register sector appears every month.",
+        ("month", "sector", "penalties", "entities", "per_100"),
+    )
+)
+_register(
+    Metric(
+        "district_risk",
+        "各区处罚强度",
+        "按区统计整个统计期：处罚数＝处罚决定日期自统计期首月1日至统计日的处罚记录数，按名录所在区归集"
+        "（不在名录中的记为“未登记”）；主体数＝统计日存续的登记主体数；每百户处罚数＝处罚数÷主体数×100，主体数为0时为空。",
+        "Per register district over the whole window: penalties = penalty records with decision_date from the "
+        "first day of the window's first month to D, by the register district of their entity (未登记 for "
+        "records outside the register); entities = registered entities active at D; per_100 = penalties / "
+        "entities * 100 (null when entities is 0).",
+        ("district", "penalties", "entities", "per_100"),
+    )
+)
+_register(
+    Metric(
+        "unmatched",
+        "未匹配记录",
+        "不论日期：名单＝信用代码不在名录中的严重失信名单记录数；异议＝文书号在其类别（行政处罚/行政许可）已存记录中找不到的异议数；"
+        "处罚＝带有信用代码但该代码不在名录中的处罚记录数（无信用代码的不计）。",
+        "Whatever their dates: severe_list = list records whose credit code is not in the register; objections = "
+        "objections whose doc_no matches no stored record of their category; penalties = penalty records that "
+        "carry a credit code not in the register (null codes not counted).",
+        ("severe_list", "objections", "penalties"),
+    )
+)
+_register(
+    Metric(
+        "severe_entities",
+        "严重失信主体明细",
+        "在给定日期（通常为某月月末E）有效的每条严重失信名单记录（列入日期≤E，且未移出或移出日期>E），"
+        "附名录中的名称、行业和所在区；信用代码不在名录中的记录保留名单上的名称，行业、所在区记为“未登记”。",
+        "One row per severe-list record in force at the given date (usually a month end E: listed_on <= E and "
+        "removed_on null or > E), with the register name, sector and district of its entity; codes not in the "
+        "register keep the list's name and get sector and district 未登记.",
+        (
+            "credit_code", "name", "sector", "district", "list_name", "listed_on", "removed_on", "department",
+            "reason", "in_register",
+        ),
+    )
+)  # fmt: skip
+_register(
+    Metric(
+        "objection_departments",
+        "各部门信用异议比例",
+        "按作出决定的机关统计整个统计期（处罚/许可决定日期自统计期首月1日至统计日）：记录数、被异议数、异议成立数、"
+        "主观失误数（口径同“信用异议比例”），异议比例＝被异议数÷记录数，按异议比例从高到低排列。",
+        "Per issuing authority over the window (penalty and license records with decision_date from the first "
+        "day of the window's first month to D): records, objected, upheld and subjective counted as in "
+        "objection_ratio; ratio = objected / records, upheld_ratio = upheld / records; highest ratio first.",
+        ("authority", "records", "objected", "upheld", "subjective", "ratio", "upheld_ratio"),
+    )
+)
+_register(
+    Metric(
+        "objections_overdue",
+        "超时未办结异议",
+        "提出日期不晚于统计日、处理结果为“处理中”且办理时限早于统计日的异议；超期天数＝统计日－办理时限。",
+        "Objections filed on or before D whose stored result is 处理中 (open) and whose deadline is before D; "
+        "days_overdue = D - deadline. Most overdue first.",
+        ("objection_id", "doc_no", "category", "filed_on", "deadline", "days_overdue"),
+    )
+)
+_register(
+    Metric(
+        "progress_history",
+        "工作要点进展历史",
+        "填报日期不晚于统计日的全部进展填报记录，用于进度随时间变化的图表。",
+        "Every progress report dated on or before D, for progress-over-time charts.",
+        ("point_id", "report_date", "progress", "status"),
+    )
+)
+_register(
+    Metric(
+        "dataset_status",
+        "数据集状态",
+        "每个可上传数据集：行数；最近一次成功导入（状态为 loaded）的上传时间；主要日期列的最大值"
+        "（进展：填报日期；名录：成立日期；名单：列入日期；处罚、许可：决定日期；异议：提出日期）。与统计日无关。",
+        "Per uploadable dataset: rows stored; last_upload = latest uploaded_at of its uploads with status "
+        "'loaded'; latest_date = max of its main date column (progress.report_date, entities.established, "
+        "severe_list.listed_on, penalties/licenses.decision_date, objections.filed_on). Independent of D.",
+        ("dataset", "rows", "last_upload", "latest_date"),
+    )
+)
+
+# Metrics in the CLI JSON object, in order (work_points and unmatched are shaped specially).
+CLI_METRICS = (
+    "work_points", "severe_share", "objection_ratio", "risk_warnings", "sector_risk", "district_risk", "unmatched",
+)  # fmt: skip
+
+
+def months_window(as_of: date, months: int) -> list[str]:
+    """The ``months`` calendar months ending with as_of's month, as "YYYY-MM", oldest first."""
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    end = as_of.year * 12 + as_of.month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(end - months + 1, end + 1)]
+
+
+def _as_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def params_for(
+    metric: Metric,
+    as_of: date,
+    months: int = 12,
+    sector: str | None = None,
+    district: str | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """The named parameters to bind: only those the metric's SQL uses."""
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    wanted = metric.params
+    available: dict[str, Any] = {
+        "as_of": _as_date(as_of),
+        "months": int(months),
+        "sector": sector or None,
+        "district": district or None,
+    }
+    if wanted & {"warn_penalties", "warn_departments", "warn_severe_lists"}:
+        settings = settings or load_settings()
+        available.update(
+            warn_penalties=settings.warn_penalties,
+            warn_departments=settings.warn_departments,
+            warn_severe_lists=settings.warn_severe_lists,
+        )
+    missing = wanted - available.keys()
+    if missing:
+        raise KeyError(f"query {metric.name} uses unknown parameters: {sorted(missing)}")
+    return {k: available[k] for k in wanted}
+
+
+def _metric(name: str) -> Metric:
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; known: {sorted(METRICS)}") from None
+
+
+def run(
+    con,
+    name: str,
+    as_of: date,
+    months: int = 12,
+    sector: str | None = None,
+    district: str | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Run the named metric query and return its rows as a DataFrame."""
+    metric = _metric(name)
+    params = params_for(metric, as_of, months, sector, district, settings)
+    return con.execute(metric.sql, params).df()
+
+
+def records(
+    con,
+    name: str,
+    as_of: date,
+    months: int = 12,
+    sector: str | None = None,
+    district: str | None = None,
+    settings: Settings | None = None,
+) -> list[dict[str, Any]]:
+    """Like ``run`` but as JSON-ready dicts: dates as "YYYY-MM-DD", NaN as None, lists as lists."""
+    metric = _metric(name)
+    params = params_for(metric, as_of, months, sector, district, settings)
+    cur = con.execute(metric.sql, params)
+    cols = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    return [{c: _json_value(v) for c, v in zip(cols, row, strict=True)} for row in rows]
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def summarize_work_points(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over the work_points rows (21 at most): counts per status, overdue, mean progress."""
+    statuses = [p["status"] for p in points]
+    total = len(points)
+    mean = round(sum(float(p["progress"] or 0) for p in points) / total, 1) if total else None
+    return {
+        "total": total,
+        "completed": statuses.count("已完成"),
+        "in_progress": statuses.count("推进中"),
+        "lagging": statuses.count("滞后"),
+        "not_started": statuses.count("未启动"),
+        "overdue": sum(1 for p in points if p["overdue"]),
+        "mean_progress": mean,
+    }
+
+
+def compute_all(con, as_of: date, months: int = 12, settings: Settings | None = None) -> dict[str, Any]:
+    """The JSON object of the command line's ``metrics`` command."""
+    as_of = _as_date(as_of)
+    settings = settings or load_settings()
+    out: dict[str, Any] = {"as_of": as_of.isoformat(), "months": months_window(as_of, months)}
+    for name in CLI_METRICS:
+        rows = records(con, name, as_of, months, settings=settings)
+        if name == "work_points":
+            out[name] = {**summarize_work_points(rows), "points": rows}
+        elif name == "unmatched":
+            out[name] = rows[0]
+        else:
+            keep = METRICS[name].json_columns
+            out[name] = rows if keep is None else [{k: r[k] for k in keep} for r in rows]
+    return out
+
+
+_DEFAULT_AS_OF_SQL = """
+SELECT max(d) FROM (
+    SELECT max(report_date) AS d FROM progress
+    UNION ALL SELECT max(listed_on) FROM severe_list
+    UNION ALL SELECT max(removed_on) FROM severe_list
+    UNION ALL SELECT max(decision_date) FROM penalties
+    UNION ALL SELECT max(decision_date) FROM licenses
+    UNION ALL SELECT max(filed_on) FROM objections
+    UNION ALL SELECT max(closed_on) FROM objections
+    UNION ALL SELECT max(established) FROM entities
+)
+"""
+
+
+def default_as_of(con, today: date | None = None) -> date:
+    """The latest date found in the data, never past today; today when there is no data."""
+    today = _as_date(today) if today is not None else date.today()
+    latest = con.execute(_DEFAULT_AS_OF_SQL).fetchall()[0][0]
+    if latest is None:
+        return today
+    return min(_as_date(latest), today)
+
+
+def render_docs() -> str:
+    """docs/metrics.md, generated from the registry."""
+    lines = [
+        "# 指标口径 / Metric definitions",
+        "",
+        "本文件由 `analytics/metrics.py` 的指标注册表生成（`python -m analytics.metrics`），请勿手工修改。",
+        "Generated from the registry in `analytics/metrics.py` (`python -m analytics.metrics`); do not edit by hand.",
+        "",
+        "Every metric is one SQL file in `analytics/queries/<name>.sql` with DuckDB named parameters. "
+        "D is the as-of date; the window is the N calendar months ending with D's month; a month's end E is its "
+        "last day, or D for D's own month. An entity is active at day X if established <= X and (deregistered "
+        "is null or deregistered > X); a list record is in force at X if listed_on <= X and (removed_on is null "
+        "or removed_on > X).",
+        "",
+    ]
+    for metric in METRICS.values():
+        params = ", ".join(f"`${p}`" for p in sorted(metric.params)) or "—"
+        lines += [
+            f"## {metric.name} — {metric.title_zh}",
+            "",
+            f"- 查询 / query: `analytics/queries/{metric.name}.sql`",
+            f"- 参数 / parameters: {params}",
+            f"- 输出列 / columns: {', '.join(f'`{c}`' for c in metric.columns)}",
+            "",
+            f"**口径**：{metric.definition_zh}",
+            "",
+            f"**Definition**: {metric.definition_en}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def write_docs(path: Path = DOCS_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_docs(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write_docs())

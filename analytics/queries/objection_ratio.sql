@@ -1,0 +1,66 @@
+-- objection_ratio: per month of the window and per category (行政处罚 = penalties, 行政许可 = licenses,
+-- 全部 = both): records = records with decision_date in the month and <= $as_of; only objections with
+-- filed_on <= $as_of count, each with its stored result; objected / upheld / subjective = records with at
+-- least one such objection (same doc_no and category) / one that is 异议成立 / one that is 异议成立 and
+-- subjective; ratio = objected / records (null when records is 0), likewise upheld_ratio, subjective_ratio.
+WITH months AS (
+    SELECT
+        strftime(m, '%Y-%m') AS month,
+        m::DATE AS month_start
+    FROM generate_series(
+        date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1),
+        date_trunc('month', $as_of::DATE),
+        INTERVAL 1 MONTH
+    ) AS t(m)
+),
+categories AS (
+    SELECT * FROM (VALUES ('行政处罚', 0), ('行政许可', 1), ('全部', 2)) AS c(category, sort_key)
+),
+obj AS (
+    SELECT
+        doc_no,
+        category,
+        bool_or(result = '异议成立') AS upheld,
+        bool_or(result = '异议成立' AND coalesce(subjective, false)) AS subjective
+    FROM objections
+    WHERE filed_on <= $as_of::DATE
+    GROUP BY doc_no, category
+),
+records AS (
+    SELECT '行政处罚' AS category, doc_no, decision_date
+    FROM penalties
+    WHERE decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+        AND decision_date <= $as_of::DATE
+    UNION ALL
+    SELECT '行政许可' AS category, doc_no, decision_date
+    FROM licenses
+    WHERE decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+        AND decision_date <= $as_of::DATE
+),
+counts AS (
+    SELECT
+        date_trunc('month', r.decision_date)::DATE AS month_start,
+        CASE WHEN grouping(r.category) = 1 THEN '全部' ELSE r.category END AS category,
+        count(*) AS records,
+        count(o.doc_no) AS objected,
+        count(*) FILTER (WHERE o.upheld) AS upheld,
+        count(*) FILTER (WHERE o.subjective) AS subjective
+    FROM records AS r
+    LEFT JOIN obj AS o ON o.doc_no = r.doc_no AND o.category = r.category
+    GROUP BY GROUPING SETS ((date_trunc('month', r.decision_date)::DATE, r.category),
+                            (date_trunc('month', r.decision_date)::DATE))
+)
+SELECT
+    m.month,
+    k.category,
+    coalesce(c.records, 0) AS records,
+    coalesce(c.objected, 0) AS objected,
+    coalesce(c.upheld, 0) AS upheld,
+    coalesce(c.subjective, 0) AS subjective,
+    c.objected / nullif(c.records, 0) AS ratio,
+    c.upheld / nullif(c.records, 0) AS upheld_ratio,
+    c.subjective / nullif(c.records, 0) AS subjective_ratio
+FROM months AS m
+CROSS JOIN categories AS k
+LEFT JOIN counts AS c ON c.month_start = m.month_start AND c.category = k.category
+ORDER BY m.month, k.sort_key

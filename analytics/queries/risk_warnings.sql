@@ -1,0 +1,69 @@
+-- risk_warnings (seed item 十五) at $as_of, per credit code (natural persons without a code excluded):
+-- penalties_12m = penalty records with ($as_of minus one year) < decision_date <= $as_of (for 29 Feb the
+-- lower bound is 28 Feb of the previous year); departments_12m = distinct authority among them;
+-- severe_lists = distinct list_name in force at $as_of. Warned when penalties_12m >= $warn_penalties
+-- (penalties_60), departments_12m >= $warn_departments (departments_3) or severe_lists >= $warn_severe_lists
+-- (severe_lists_2). Only warned codes are returned. Filters: $sector, $district (register, else '未登记').
+WITH pen AS (
+    SELECT
+        credit_code,
+        count(*) AS penalties_12m,
+        count(DISTINCT authority) AS departments_12m,
+        arg_max(subject_name, decision_date) AS subject_name
+    FROM penalties
+    WHERE credit_code IS NOT NULL
+        AND decision_date > ($as_of::DATE - INTERVAL 1 YEAR)::DATE
+        AND decision_date <= $as_of::DATE
+    GROUP BY credit_code
+),
+lists AS (
+    SELECT
+        credit_code,
+        count(DISTINCT list_name) AS severe_lists,
+        arg_max(name, listed_on) AS list_subject
+    FROM severe_list
+    WHERE listed_on <= $as_of::DATE
+        AND (removed_on IS NULL OR removed_on > $as_of::DATE)
+    GROUP BY credit_code
+),
+codes AS (
+    SELECT
+        coalesce(p.credit_code, l.credit_code) AS credit_code,
+        coalesce(p.penalties_12m, 0) AS penalties_12m,
+        coalesce(p.departments_12m, 0) AS departments_12m,
+        coalesce(l.severe_lists, 0) AS severe_lists,
+        p.subject_name,
+        l.list_subject
+    FROM pen AS p
+    FULL OUTER JOIN lists AS l ON l.credit_code = p.credit_code
+),
+warned AS (
+    SELECT
+        *,
+        list_filter(
+            [
+                CASE WHEN penalties_12m >= $warn_penalties::INTEGER THEN 'penalties_60' END,
+                CASE WHEN departments_12m >= $warn_departments::INTEGER THEN 'departments_3' END,
+                CASE WHEN severe_lists >= $warn_severe_lists::INTEGER THEN 'severe_lists_2' END
+            ],
+            lambda x: x IS NOT NULL
+        ) AS reasons
+    FROM codes
+    WHERE penalties_12m >= $warn_penalties::INTEGER
+        OR departments_12m >= $warn_departments::INTEGER
+        OR severe_lists >= $warn_severe_lists::INTEGER
+)
+SELECT
+    w.credit_code,
+    coalesce(e.name, w.subject_name, w.list_subject) AS name,
+    coalesce(e.sector, '未登记') AS sector,
+    coalesce(e.district, '未登记') AS district,
+    w.penalties_12m,
+    w.departments_12m,
+    w.severe_lists,
+    w.reasons
+FROM warned AS w
+LEFT JOIN entities AS e ON e.credit_code = w.credit_code
+WHERE ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
+    AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)
+ORDER BY len(w.reasons) DESC, w.penalties_12m DESC, w.departments_12m DESC, w.severe_lists DESC, w.credit_code
