@@ -1,0 +1,58 @@
+"""交通信用看板 — the Streamlit entry point.
+
+Builds the navigation and the shared sidebar; the pages under views/ are thin:
+they read the filters, call analytics, and draw. (Not pages/: Streamlit treats a
+pages/ folder beside the entry point as a legacy multipage app and may run a page
+file on its own, without this script's sidebar.) On first start, when the
+database file does not exist yet, the demo data is built there so the first
+screen is never empty.
+
+Run: streamlit run app.py
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import data, filters
+from dashboard.nav import DEFAULT_PAGE, PAGES
+
+log = logging.getLogger(__name__)
+
+st.set_page_config(page_title="交通信用看板", page_icon=":material/verified_user:", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def ensure_database(db: str) -> str | None:
+    """Build the demo database at ``db`` once per process if the file is missing; an error text on failure."""
+    if Path(db).exists():
+        return None
+    try:
+        from analytics import demo
+
+        demo.build(db)
+    except Exception as exc:  # the app still starts, on an empty store
+        log.exception("demo build failed")
+        return f"演示数据生成失败：{exc}"
+    return None
+
+
+db = data.db_path()
+if not Path(db).exists():
+    with st.spinner("首次启动：正在生成演示数据，请稍候……"):
+        problem = ensure_database(db)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
+
+pages = [
+    st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=(key == DEFAULT_PAGE))
+    for key, p in PAGES.items()
+]
+nav = st.navigation({"交通信用看板": pages[:-1], "数据管理": pages[-1:]})
+with st.sidebar:
+    st.markdown("**厦门市交通运输局 · 信用体系建设**")
+filters.sidebar(db)
+nav.run()

@@ -1,0 +1,53 @@
+"""The upload handler behind the 数据上传 page, callable without Streamlit."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from analytics import ingest
+from analytics.datasets import DATASETS
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_TYPES = ("csv", "xlsx", "xls")
+
+
+def handle_upload(
+    db: str, files: list[tuple[str, bytes]], dataset: str | None = None, user: str | None = None
+) -> list[ingest.IngestResult]:
+    """Load each (file name, bytes) into ``db``; a file that fails unexpectedly becomes a refused result."""
+    results = []
+    for name, payload in files:
+        try:
+            results.append(ingest.ingest_bytes(db, payload, name, dataset=dataset, user=user))
+        except Exception as exc:  # one bad file must not stop the others
+            log.exception("upload of %s failed", name)
+            results.append(ingest.IngestResult(file=name, message=f"导入失败：{exc}"))
+    return results
+
+
+def dataset_titles(value: str | None) -> str:
+    """'penalties,licenses' → 行政处罚（双公示）、行政许可（双公示）."""
+    if not value:
+        return "未识别"
+    return "、".join(DATASETS[n].title if n in DATASETS else n for n in str(value).split(","))
+
+
+def chinese_preview(result: ingest.IngestResult) -> pd.DataFrame | None:
+    """The preview with each dataset's standard Chinese headers."""
+    if result.preview is None:
+        return None
+    names = (result.dataset or "").split(",")
+    mapping = {c.name: c.label for n in names if n in DATASETS for c in DATASETS[n].columns}
+    return result.preview.rename(columns=mapping)
+
+
+def errors_frame(result: ingest.IngestResult) -> pd.DataFrame:
+    """One row per validation error: 工作表, 行号, 列, 原因."""
+    if not result.errors:
+        return pd.DataFrame(columns=["工作表", "行号", "列", "原因"])
+    frame = pd.DataFrame(result.errors)
+    frame = frame.rename(columns={"sheet": "工作表", "row": "行号", "column": "列", "reason": "原因"})
+    return frame[[c for c in ("工作表", "行号", "列", "原因") if c in frame.columns]]

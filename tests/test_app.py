@@ -1,0 +1,367 @@
+"""Every page through Streamlit's AppTest: on a hand-made fixture (exact KPI values), on the demo
+database and on an empty one. No page may raise, and each shows its heading and its numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import normalize, store
+from dashboard import labels, privacy
+from dashboard.nav import PAGES
+from dashboard.uploads import handle_upload
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 120
+
+HEADINGS = {
+    "overview": "交通信用看板 · 总览",
+    "work_points": "2022年工作要点进展",
+    "severe_share": "严重失信主体占比",
+    "objections": "双公示信息异议占比",
+    "sector_risk": "行业风险热力图",
+    "upload": "数据上传",
+}
+
+# Credit codes of the fixture (shape only; the metrics do not check them).
+A, B, C, D_ = "91350203MA0000001A", "91350206MA0000002B", "91350203MA0000003C", "91350211MA0000004D"
+
+
+def build_fixture(path: str) -> None:
+    """A tiny store whose numbers at 2022-06-30 (its latest date) are worked out by hand:
+
+    - work points: 1 completed (point 1), 1 overdue (point 2, planned 2022-06-01), point 3 滞后;
+    - severe share 全部: May 2/4 = 50% (A, C), June 1/4 = 25% (C removed 2022-06-20);
+    - objection ratio 全部, June: 6 records (4 penalties, 2 licenses), 2 objected = 33.33%;
+      May: 1 record, 0 objected;
+    - risk warnings: A (two lists in force), B (3 departments) = 2; at 2022-05-31 only A... and
+      B's penalties are all in June, so 1 then;
+    - one objection still 处理中 past its deadline; one objection whose doc_no matches nothing.
+    """
+    with store.connect(path) as con:
+        con.executemany(
+            "INSERT INTO entities (credit_code, name, sector, district, established) VALUES (?, ?, ?, ?, ?)",
+            [
+                [A, "厦门甲货运有限公司", "道路货运", "思明区", date(2020, 1, 1)],
+                [B, "厦门乙货运有限公司", "道路货运", "湖里区", date(2020, 1, 1)],
+                [C, "厦门丙出租汽车有限公司", "出租汽车", "思明区", date(2020, 1, 1)],
+                [D_, "厦门丁出租汽车有限公司", "出租汽车", "集美区", date(2020, 1, 1)],
+            ],
+        )
+        con.executemany(
+            "INSERT INTO severe_list (credit_code, name, list_name, listed_on, removed_on, department, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [A, "厦门甲货运有限公司", "失信被执行人", date(2022, 3, 10), None, "市中级人民法院", "拒不履行"],
+                [A, "厦门甲货运有限公司", "重大税收违法失信主体", date(2022, 5, 1), None, "市税务局", "偷税"],
+                [
+                    C,
+                    "厦门丙出租汽车有限公司",
+                    "失信被执行人",
+                    date(2022, 5, 20),
+                    date(2022, 6, 20),
+                    "市中级人民法院",
+                    "拒不履行",
+                ],
+            ],
+        )
+        con.executemany(
+            "INSERT INTO penalties (doc_no, subject_name, subject_type, credit_code, decision_date, authority)"
+            " VALUES (?, ?, '法人及非法人组织', ?, ?, ?)",
+            [
+                ["厦交罚〔2022〕1号", "厦门乙货运有限公司", B, date(2022, 6, 2), "厦门市交通运输局"],
+                ["厦交罚〔2022〕2号", "厦门乙货运有限公司", B, date(2022, 6, 3), "厦门市交通综合执法支队"],
+                ["厦交罚〔2022〕3号", "厦门乙货运有限公司", B, date(2022, 6, 4), "厦门市港口管理局"],
+                ["厦交罚〔2022〕4号", "厦门丁出租汽车有限公司", D_, date(2022, 6, 5), "厦门市交通运输局"],
+                ["厦交罚〔2022〕5号", "厦门丁出租汽车有限公司", D_, date(2022, 5, 5), "厦门市交通运输局"],
+            ],
+        )
+        con.executemany(
+            "INSERT INTO licenses (doc_no, subject_name, credit_code, decision_date, authority)"
+            " VALUES (?, ?, ?, ?, '厦门市交通运输局')",
+            [
+                ["厦交许〔2022〕1号", "厦门甲货运有限公司", A, date(2022, 6, 10)],
+                ["厦交许〔2022〕2号", "厦门丙出租汽车有限公司", C, date(2022, 6, 11)],
+            ],
+        )
+        con.executemany(
+            "INSERT INTO objections (objection_id, doc_no, category, filed_on, result, subjective, closed_on, deadline)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    "YY001",
+                    "厦交罚〔2022〕1号",
+                    "行政处罚",
+                    date(2022, 6, 15),
+                    "异议成立",
+                    True,
+                    date(2022, 6, 18),
+                    date(2022, 6, 22),
+                ],
+                ["YY002", "厦交许〔2022〕1号", "行政许可", date(2022, 6, 12), "处理中", None, None, date(2022, 6, 20)],
+                [
+                    "YY003",
+                    "厦交罚〔2099〕9号",
+                    "行政处罚",
+                    date(2022, 6, 1),
+                    "异议不成立",
+                    False,
+                    date(2022, 6, 5),
+                    date(2022, 6, 10),
+                ],
+            ],
+        )
+        con.executemany(
+            "INSERT INTO progress (point_id, report_date, progress, status, planned_date, unit, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [1, date(2022, 3, 31), 60, "推进中", date(2022, 12, 31), "局法规处", "已分解任务"],
+                [1, date(2022, 6, 30), 100, "已完成", date(2022, 12, 31), "局法规处", "全部指标已落实"],
+                [2, date(2022, 6, 30), 50, "推进中", date(2022, 6, 1), "局法规处", "配套办法学习中"],
+                [3, date(2022, 6, 30), 20, "滞后", date(2022, 12, 31), "局法规处", "待上级文件"],
+            ],
+        )
+
+
+@pytest.fixture(scope="session")
+def fixture_db(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("fixture") / "fixture.duckdb")
+    build_fixture(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> str:
+    from analytics import demo
+
+    path = str(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    demo.build(path, seed=2022, scale=0.1)
+    return path
+
+
+@pytest.fixture
+def empty_db(tmp_path) -> str:
+    path = str(tmp_path / "empty.duckdb")
+    with store.connect(path):
+        pass
+    return path
+
+
+def open_page(monkeypatch, db: str, page: str, query: dict | None = None) -> AppTest:
+    monkeypatch.setenv("CREDIT_DB", db)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page != "overview":
+        at.switch_page(PAGES[page].path).run()
+    return at
+
+
+def assert_clean(at: AppTest, heading: str) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert not [w.value for w in at.warning if "计算失败" in w.value]
+    assert heading in [t.value for t in at.title]
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0].value
+
+
+def metric_el(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+# --------------------------------------------------------------------------- fixture: exact numbers
+
+
+def test_overview_kpis_on_fixture(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "overview")
+    assert_clean(at, HEADINGS["overview"])
+    assert at.date_input(key="f_as_of").value == date(2022, 6, 30)  # latest date in the data
+    assert metric(at, "工作要点已完成") == "1 / 21 项"
+    assert metric(at, "逾期要点") == "1 项"
+    assert metric(at, "严重失信主体占比（全部）") == "25.00%"
+    assert metric_el(at, "严重失信主体占比（全部）").delta == "-25.00 个百分点"
+    assert metric(at, "本月双公示异议占比") == "33.33%"
+    assert metric(at, "风险预警主体") == "2 户"
+    assert metric_el(at, "风险预警主体").delta == "+1 户"
+    status = at.dataframe[0].value
+    assert dict(zip(status["数据集"], status["记录数(条)"], strict=True))["行政处罚（双公示）"] == 5
+    links = [p.proto.page for p in at.get("page_link")]
+    assert any("severe_share" in link for link in links)
+
+
+def test_url_state_is_read_and_written(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "overview", {"as_of": "2022-05-31", "months": "6", "sector": "道路货运"})
+    assert_clean(at, HEADINGS["overview"])
+    assert at.date_input(key="f_as_of").value == date(2022, 5, 31)
+    assert at.selectbox(key="f_months").value == 6
+    assert at.selectbox(key="f_sector").value == "道路货运"
+    assert at.query_params["as_of"] == ["2022-05-31"] or at.query_params["as_of"] == "2022-05-31"
+    # 道路货运 in May: A of A, B on a list = 50%.
+    assert metric(at, "严重失信主体占比（道路货运）") == "50.00%"
+    at.selectbox(key="f_district").select("湖里区").run()
+    assert str(at.query_params.get("district")).strip("[]'") == "湖里区"
+    # Switching pages keeps the filters (they live in the session and are written back to the URL).
+    at.switch_page(PAGES["severe_share"].path).run()
+    assert_clean(at, HEADINGS["severe_share"])
+    assert at.selectbox(key="f_district").value == "湖里区"
+    assert str(at.query_params.get("as_of")).strip("[]'") == "2022-05-31"
+
+
+def test_bad_url_values_fall_back(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "overview", {"as_of": "not-a-date", "months": "999", "sector": "火星"})
+    assert_clean(at, HEADINGS["overview"])
+    assert at.date_input(key="f_as_of").value == date(2022, 6, 30)
+    assert at.selectbox(key="f_months").value == 12
+    assert at.selectbox(key="f_sector").value == "全部"
+
+
+def test_work_points_page_on_fixture(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "work_points")
+    assert_clean(at, HEADINGS["work_points"])
+    assert metric(at, "已完成") == "1 项"
+    assert metric(at, "滞后") == "1 项"
+    assert metric(at, "逾期") == "1 项"
+    assert metric(at, "未启动") == "18 项"
+    assert len(at.get("plotly_chart")) == 3
+    at.multiselect(key="wp_status").select("滞后").run()
+    assert metric(at, "要点数") == "1 项"
+    detail = at.dataframe[-1].value
+    assert list(detail["编号"]) == [3]
+
+
+def test_severe_share_page_masks_codes(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "severe_share")
+    assert_clean(at, HEADINGS["severe_share"])
+    assert metric(at, "2022-06 占比（全部）") == "25.00%"
+    at.selectbox(key="ss_month").select("2022-05").run()
+    detail = at.dataframe[-1].value
+    # In force at 2022-05-31: A's two lists and C's.
+    assert sorted(detail["统一社会信用代码"]) == sorted(
+        [privacy.mask_code(A), privacy.mask_code(A), privacy.mask_code(C)]
+    )
+    assert all("*" in code for code in detail["统一社会信用代码"])
+    assert A not in set(detail["统一社会信用代码"])
+    at.number_input(key="ss_target").set_value(20.0).run()
+    assert str(at.query_params.get("target")).strip("[]'") == "20"
+
+
+def test_objections_page_on_fixture(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "objections")
+    assert_clean(at, HEADINGS["objections"])
+    assert metric(at, "2022-06 异议占比") == "33.33%"
+    assert metric(at, "本月异议成立率") == "16.67%"
+    overdue = at.dataframe[0].value
+    assert list(overdue["异议编号"]) == ["YY002"]
+    assert list(overdue["超期天数"]) == [10]
+    assert any("1 件异议的决定文书号" in w.value for w in at.warning)
+
+
+def test_sector_risk_page_on_fixture(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "sector_risk")
+    assert_clean(at, HEADINGS["sector_risk"])
+    assert metric(at, "预警主体") == "2 户"
+    table = at.dataframe[-1].value
+    assert set(table["预警原因"]) == {"列入多个严重失信名单", "3个及以上部门处罚"}
+    assert len(at.get("deck_gl_json_chart")) == 1
+    for measure in ("per_100", "severe_share", "warnings"):
+        at.radio(key="sr_measure").set_value(measure).run()
+        assert_clean(at, HEADINGS["sector_risk"])
+
+
+def test_upload_page_loads_a_file(monkeypatch, tmp_path):
+    db = str(tmp_path / "up.duckdb")
+    build_fixture(db)
+    at = open_page(monkeypatch, db, "upload")
+    assert_clean(at, HEADINGS["upload"])
+    code = "91350203MA2Y4G0P7" + normalize.credit_code_check_char("91350203MA2Y4G0P7")
+    csv = (
+        "统一社会信用代码,名称,行业,所在区,成立日期\n"
+        f"{code},厦门新上传运输有限公司,道路货运,思明区,2021-03-01\n"
+        "BADCODE,坏行,道路货运,思明区,2021-03-01\n"
+    ).encode()
+    at.file_uploader(key="up_files").set_value(("名录.csv", csv, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric(at, "读取行数") == "2"
+    assert metric(at, "拒收") == "1"
+    history = at.dataframe[-1].value
+    assert history["文件名"].iloc[0] == "名录.csv"
+    # The overview sees the new data at once (cache keyed on the data version).
+    at.switch_page(PAGES["overview"].path).run()
+    status = at.dataframe[0].value
+    assert dict(zip(status["数据集"], status["记录数(条)"], strict=True))["市场主体名录"] == 5
+
+
+def test_upload_handler_directly(tmp_path):
+    db = str(tmp_path / "h.duckdb")
+    with store.connect(db):
+        pass
+    bad = handle_upload(db, [("空.csv", b"")])
+    assert len(bad) == 1 and not bad[0].ok and bad[0].message
+
+
+# --------------------------------------------------------------------------- demo and empty databases
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_on_demo(monkeypatch, demo_db, page):
+    at = open_page(monkeypatch, demo_db, page)
+    assert_clean(at, HEADINGS[page])
+    assert at.date_input(key="f_as_of").value.year == 2022  # opens on the demo's last month, not today
+    if page != "upload":
+        assert at.metric, "no metric cards"
+    if page in ("work_points", "severe_share", "objections", "sector_risk"):
+        assert at.get("plotly_chart"), "no chart"
+    assert not [i.value for i in at.info if "数据库中还没有任何数据" in i.value]
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_on_empty_db(monkeypatch, empty_db, page):
+    at = open_page(monkeypatch, empty_db, page)
+    assert_clean(at, HEADINGS[page])
+    if page != "upload":
+        assert at.info or at.success, "an empty store must explain itself"
+        links = [p.proto.page for p in at.get("page_link")]
+        assert any("upload" in link for link in links), links
+
+
+def test_missing_db_builds_demo(monkeypatch, tmp_path):
+    db = tmp_path / "fresh" / "credit.duckdb"
+    calls = []
+
+    def fake_build(path, seed=2022, scale=1):
+        calls.append(path)
+        build_fixture(path)
+
+    import analytics.demo
+
+    monkeypatch.setattr(analytics.demo, "build", fake_build)
+    at = open_page(monkeypatch, str(db), "overview")
+    assert_clean(at, HEADINGS["overview"])
+    assert calls == [str(db)]
+    assert metric(at, "风险预警主体") == "2 户"
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def test_mask_code():
+    assert privacy.mask_code("91350203MA2Y4G0P7H") == "913502**********7H"
+    assert privacy.mask_code(None) is None
+    assert privacy.mask_code("") == ""
+    assert privacy.mask_code("1234") == "****"
+
+
+def test_reason_labels():
+    assert labels.reasons_text(["penalties_60", "departments_3", "severe_lists_2"]) == (
+        "一年内处罚60次以上；3个及以上部门处罚；列入多个严重失信名单"
+    )
+    assert labels.reason_label("penalties_80") == "一年内处罚80次以上"

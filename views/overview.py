@@ -1,0 +1,142 @@
+"""总览: KPI cards with their change from the previous period, each linking to its page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics.datasets import DATASETS
+from dashboard import data, ui
+from dashboard.filters import current
+from dashboard.periods import previous_month_end
+
+
+def work_point_counts(df: pd.DataFrame | None) -> tuple[int, int, int]:
+    """(completed, overdue, total)."""
+    if df is None or df.empty:
+        return 0, 0, 0
+    return int((df["status"] == "已完成").sum()), int(df["overdue"].sum()), len(df)
+
+
+def last_two(df: pd.DataFrame | None, value: str, where: tuple[str, str]) -> tuple[float | None, float | None]:
+    """The value of the window's last month and of the month before, for one series."""
+    if df is None or df.empty:
+        return None, None
+    col, wanted = where
+    series = df[df[col] == wanted].sort_values("month")[value].tolist()
+    now = series[-1] if series else None
+    before = series[-2] if len(series) > 1 else None
+    return now, before
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def render() -> None:
+    f = current()
+    ui.page_header("交通信用看板 · 总览", f, "各指标卡片显示较上期（上月末）的变化，点击链接查看详情。")
+    empty = data.is_empty(f.db, f.version)
+    if empty:
+        ui.empty_state("数据库中还没有任何数据。请先上传市场主体名录、严重失信名单、双公示及异议等数据。", f)
+
+    prev = previous_month_end(f.as_of)
+    c1, c2, c3, c4 = st.columns(4)
+
+    with c1.container(border=True):
+        now_df = ui.run(f, "work_points")
+        before_df = ui.run(f, "work_points", as_of=prev)
+        done, overdue, total = work_point_counts(now_df)
+        done_before, overdue_before, _ = work_point_counts(before_df)
+        st.metric(
+            "工作要点已完成",
+            f"{done} / {total or 21} 项",
+            delta=f"{done - done_before:+d} 项",
+            delta_description="较上月末",
+            help="截至统计日状态为“已完成”的工作要点数。",
+        )
+        st.metric(
+            "逾期要点",
+            f"{overdue} 项",
+            delta=f"{overdue - overdue_before:+d} 项",
+            delta_color="inverse",
+            delta_description="较上月末",
+            help="未完成且计划完成日期早于统计日的要点数。",
+        )
+        ui.link("work_points", "查看工作要点进展", f)
+
+    with c2.container(border=True):
+        series = f.sector or "全部"
+        share = ui.run(f, "severe_share")
+        now, before = last_two(share, "share", ("sector", series))
+        spark = [] if share is None else share[share["sector"] == series].sort_values("month")["share"].fillna(0)
+        st.metric(
+            f"严重失信主体占比（{series}）",
+            ui.fmt_pct(_num(now)),
+            delta=ui.delta_pct_points(_num(now), _num(before)),
+            delta_color="inverse",
+            delta_description="环比上月",
+            chart_data=[v * 100 for v in spark] or None,
+            chart_type="line",
+            help="月末在册主体中，至少在一份严重失信名单上的主体所占比例。",
+        )
+        ui.link("severe_share", "查看严重失信主体占比", f)
+
+    with c3.container(border=True):
+        ratio = ui.run(f, "objection_ratio")
+        now, before = last_two(ratio, "ratio", ("category", "全部"))
+        spark = [] if ratio is None else ratio[ratio["category"] == "全部"].sort_values("month")["ratio"].fillna(0)
+        st.metric(
+            "本月双公示异议占比",
+            ui.fmt_pct(_num(now)),
+            delta=ui.delta_pct_points(_num(now), _num(before)),
+            delta_color="inverse",
+            delta_description="较上月",
+            chart_data=[v * 100 for v in spark] or None,
+            chart_type="line",
+            help="本月作出的行政处罚、行政许可决定中被提出异议的比例。",
+        )
+        st.caption(f"上月：{ui.fmt_pct(_num(before))}")
+        ui.link("objections", "查看双公示异议占比", f)
+
+    with c4.container(border=True):
+        warn_now = ui.run(f, "risk_warnings")
+        warn_before = ui.run(f, "risk_warnings", as_of=prev)
+        n_now = 0 if warn_now is None else len(warn_now)
+        n_before = 0 if warn_before is None else len(warn_before)
+        st.metric(
+            "风险预警主体",
+            f"{n_now} 户",
+            delta=f"{n_now - n_before:+d} 户",
+            delta_color="inverse",
+            delta_description="较上月末",
+            help="一年内处罚60次以上、受3个及以上部门处罚或列入多个严重失信名单的主体（工作要点第十五项）。",
+        )
+        ui.link("sector_risk", "查看行业风险与预警名单", f)
+
+    st.subheader("数据集状态")
+    status = ui.run(f, "dataset_status")
+    if status is None or status.empty:
+        ui.empty_state("暂无数据集状态。", f)
+        return
+    table = status.copy()
+    table["dataset"] = table["dataset"].map(lambda n: DATASETS[n].title if n in DATASETS else n)
+    ui.table(
+        table,
+        "dataset_status",
+        column_config={
+            "最近上传时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "数据最新日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "记录数(条)": st.column_config.NumberColumn(format="%d"),
+        },
+    )
+    missing = [
+        DATASETS[n].title for n, r in zip(status["dataset"], status["rows"], strict=True) if r == 0 and n in DATASETS
+    ]
+    if missing and not empty:
+        st.info("以下数据集尚未上传，相关指标可能为空：" + "、".join(missing), icon=":material/info:")
+        ui.link("upload", "前往「数据上传」", f)
+    ui.downloads(table, f"数据集状态_{f.as_of:%Y%m%d}", "dataset_status")
+
+
+ui.guarded(render)
