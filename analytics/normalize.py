@@ -155,7 +155,8 @@ def parse_point_id(value: object, highest: int = 21) -> int | None:
     if text is None:
         return None
     core = text.replace(" ", "").strip("()、.").removeprefix("第").removesuffix("项").removesuffix("条")
-    number = int(float(core)) if re.fullmatch(r"\d+(?:\.0+)?", core) else chinese_number(core)
+    # At most a few digits: a long run of digits is no work point (and int(float()) of it overflows).
+    number = int(core.split(".")[0]) if re.fullmatch(r"\d{1,6}(?:\.0+)?", core) else chinese_number(core)
     if number is None or not 1 <= number <= highest:
         raise Invalid(f"要点编号应为1到{highest}：{text}")
     return number
