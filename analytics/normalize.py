@@ -199,9 +199,12 @@ def parse_deadline(value: object, start: date | None) -> date | None:
         if start is None:
             raise Invalid("办理时限为天数时需要异议提出日期")
         days = int(m.group(1))
-        if m.group(2) and "工作日" in m.group(2):
-            return add_working_days(start, days)
-        return start + timedelta(days=days)
+        try:
+            if m.group(2) and "工作日" in m.group(2):
+                return add_working_days(start, days)
+            return start + timedelta(days=days)
+        except OverflowError:
+            raise Invalid(f"办理时限超出日期范围：{text}") from None
     return parse_date(text)
 
 
