@@ -155,7 +155,7 @@ def _parser_detail(exc: Exception, header_index: int) -> str:
 def _check_zip(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except Exception:  # BadZipFile, but a damaged directory also raises NotImplementedError, ValueError, …
         raise ReadError("文件不是有效的 Excel 文件（.xlsx 已损坏或扩展名不符）") from None
     unzipped = sum(info.file_size for info in archive.infolist())
     if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_COMPRESSION_RATIO * max(len(data), 1) + 50_000_000:
