@@ -81,19 +81,23 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError as utf8_error:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ReadError("无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030），请另存为 UTF-8 编码的 CSV") from None
         if _looks_mixed(data, utf8_error):
             raise ReadError(_mixed_message(data, utf8_error)) from None
-        return text, "GBK"
+        try:
+            return data.decode("gb18030"), "GBK"
+        except UnicodeDecodeError:
+            raise ReadError("无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030），请另存为 UTF-8 编码的 CSV") from None
 
 
 def _looks_mixed(data: bytes, utf8_error: UnicodeDecodeError) -> bool:
-    """Valid UTF-8 Chinese before the first bad byte means the file mixes encodings."""
+    """Whole lines of UTF-8 Chinese before the first bad byte mean the file mixes encodings.
+
+    Whole lines only: the first few bytes of a GBK file can happen to be valid UTF-8
+    (璐宝 is E8 B4 B1 A6, and E8 B4 B1 is one UTF-8 character), a whole line of it cannot.
+    """
     head = data[: utf8_error.start]
-    return any(b >= 0xE0 for b in head) and bool(re.search(rb"[\xe4-\xe9][\x80-\xbf]{2}", head))
+    complete_lines = head[: head.rfind(b"\n") + 1]
+    return bool(re.search(rb"[\xe4-\xe9][\x80-\xbf]{2}", complete_lines))
 
 
 def _mixed_message(data: bytes, exc: UnicodeDecodeError) -> str:
