@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -123,13 +124,14 @@ def _read_csv(data: bytes, known_headers: set[str]) -> ReadResult:
     headers = head_rows[header_index]
     if len(headers) > MAX_COLUMNS:
         raise ReadError(f"列数过多（{len(headers)} 列），不是有效的数据导出文件")
-    try:
-        frame = pd.read_csv(
+
+    def parse(width: int) -> pd.DataFrame:
+        return pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             header=None,
             skiprows=header_index + 1,
-            names=range(len(headers)),
+            names=range(width),
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -137,7 +139,22 @@ def _read_csv(data: bytes, known_headers: set[str]) -> ReadResult:
             index_col=False,
             on_bad_lines="error",
         )
-    except (pd.errors.ParserError, ValueError) as exc:
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = parse(len(headers))
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            # A row has more cells than the header (pandas drops them with a warning): keep them
+            # under empty headers, as an Excel sheet would, so no cell is lost without a word.
+            width = max(len(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter))
+            if width > MAX_COLUMNS:
+                raise ReadError(f"列数过多（{width} 列），不是有效的数据导出文件")
+            headers = headers + [""] * (width - len(headers))
+            frame = parse(width)
+    except ReadError:
+        raise
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         raise ReadError(f"CSV 格式错误：{_parser_detail(exc, header_index)}") from None
     rows = list(range(header_index + 2, header_index + 2 + len(frame)))
     sheet = _finish_sheet(None, header_index + 1, headers, frame, rows)
