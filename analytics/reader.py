@@ -260,7 +260,11 @@ def _finish_sheet(name: str | None, header_row: int, headers: list, frame: pd.Da
     filled_count = filled.sum(axis=1)
     first_cell = pd.Series(frame.to_numpy()[np.arange(len(frame)), filled.argmax(axis=1)]).str.strip()
     is_total = first_cell.str.startswith(TOTAL_PREFIXES).to_numpy()
-    is_note = first_cell.str.startswith(NOTE_PREFIXES).to_numpy() & (filled_count <= 2)
+    is_note = first_cell.str.startswith(NOTE_PREFIXES).to_numpy().copy()
+    # A long row is a note only when every filled cell is one (制表人：… 审核人：… 制表日期：… footers).
+    for i in np.flatnonzero(is_note & (filled_count > 2)):
+        cells = [str(c).strip() for c in frame.iloc[i].to_numpy()]
+        is_note[i] = all(c.startswith(NOTE_PREFIXES) for c in cells if c)
     keep = (filled_count > 0) & ~is_total & ~is_note
     skipped = [(rows[i], "合计行" if is_total[i] else "说明行") for i in np.flatnonzero(is_total | is_note)]
     kept_rows = np.asarray(rows)[keep].tolist()
