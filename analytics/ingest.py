@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analytics import audit
 from analytics import datasets as ds
 from analytics import normalize as nz
 from analytics import store
@@ -29,6 +32,8 @@ EVENT_DATES = {"report_date", "established", "listed_on", "decision_date", "file
 # Rejected rows kept in the upload log; the count is always exact.
 MAX_LOGGED_REJECTED_ROWS = 5000
 PREVIEW_ROWS = 20
+# Columns the rejected-rows download adds to the file's own: on reload they are bookkeeping, not data.
+REJECT_COLUMNS = ("工作表", "行号", "错误原因")
 
 # One writer at a time inside this process; other processes wait on DuckDB's file lock.
 _write_lock = threading.Lock()
@@ -157,6 +162,8 @@ def ingest_bytes(
                 result.updated += updated
                 result.unchanged += unchanged
             _log_upload(con, result, data, user, "loaded")
+            audit.record_upload(con, user, result, "loaded")
+            _pause_for_tests()
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -257,7 +264,9 @@ def _prepare(sheet: Sheet, candidates: list[ds.Dataset]) -> _Prepared:
     accepted.insert(0, "_row", np.asarray(sheet.rows, dtype=np.int64)[accepted_mask])
 
     extra_positions = [
-        p for p, h in enumerate(sheet.headers) if p not in mapping and (h.strip() or _has_data(frame[p]))
+        p
+        for p, h in enumerate(sheet.headers)
+        if p not in mapping and h.strip() not in REJECT_COLUMNS and (h.strip() or _has_data(frame[p]))
     ]
     extra_headers = [sheet.headers[p].strip() or f"第{p + 1}列" for p in extra_positions]
     for k, position in enumerate(extra_positions):
@@ -265,6 +274,8 @@ def _prepare(sheet: Sheet, candidates: list[ds.Dataset]) -> _Prepared:
 
     rejected = frame[~accepted_mask].copy()
     rejected.columns = _unique_headers(sheet.headers)
+    # A reloaded rejected-rows download carries the previous upload's bookkeeping: replaced below.
+    rejected = rejected.drop(columns=[c for c in REJECT_COLUMNS if c in rejected.columns])
     rejected.insert(0, "行号", np.asarray(sheet.rows, dtype=np.int64)[~accepted_mask])
     if sheet.name:
         rejected.insert(0, "工作表", sheet.name)
@@ -479,8 +490,26 @@ def _refuse(db_path: str, result: IngestResult, data: bytes, message: str, user:
     result.message = message
     try:
         with _write_lock, store.connect(db_path, wait_seconds=load_settings().lock_wait_seconds) as con:
+            con.execute("BEGIN TRANSACTION")  # closing without COMMIT rolls back
             result.upload_id = _next_id(con, "uploads")
             _log_upload(con, result, data, user, "refused")
+            audit.record_upload(con, user, result, "refused")
+            con.execute("COMMIT")
     except store.StoreBusy:
         pass  # the refusal is still reported to the caller
     return result
+
+
+def _pause_for_tests() -> None:
+    """Test-only hook: with CREDIT_TEST_PAUSE_IN_LOAD=PATH set, a load stops inside its
+    transaction, just before COMMIT: it creates PATH.paused, then waits (60 s at most)
+    until PATH exists. Crash and concurrency tests kill or race the process there."""
+    gate = os.environ.get("CREDIT_TEST_PAUSE_IN_LOAD")
+    if not gate:
+        return
+    Path(gate + ".paused").touch()
+    deadline = time.monotonic() + 60
+    while not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"CREDIT_TEST_PAUSE_IN_LOAD: {gate} did not appear")
+        time.sleep(0.01)
