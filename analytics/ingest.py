@@ -88,6 +88,7 @@ class _Prepared:
     extra_headers: list[str]
     errors: list[dict]
     rejected: pd.DataFrame
+    mapping: dict[int, str] = field(default_factory=dict)  # file column position → canonical column
 
 
 # --- public entry points ---------------------------------------------------
@@ -272,16 +273,28 @@ def _prepare(sheet: Sheet, candidates: list[ds.Dataset]) -> _Prepared:
     for k, position in enumerate(extra_positions):
         accepted[f"_e{k}"] = frame[position].to_numpy()[accepted_mask]
 
-    rejected = frame[~accepted_mask].copy()
+    reasons = ["；".join(e) for e in row_errors if e]
+    rejected = _rejected_frame(sheet, dataset, mapping, np.flatnonzero(~accepted_mask), reasons)
+    return _Prepared(dataset, sheet, accepted, extra_headers, error_list, rejected, mapping)
+
+
+def _rejected_frame(
+    sheet: Sheet, dataset: ds.Dataset, mapping: dict[int, str], indices: np.ndarray, reasons: list[str]
+) -> pd.DataFrame:
+    """Rejected rows as read, for download and reload: the file's headers, 行号, 错误原因."""
+    rejected = sheet.frame.iloc[indices].copy()
+    # ID numbers are stored only masked, rejected rows (kept in the upload log) included.
+    for position, name in mapping.items():
+        if dataset.column(name).kind == ds.ID_NO:
+            rejected[position] = rejected[position].map(lambda v: nz.mask_id_number(v) or "")
     rejected.columns = _unique_headers(sheet.headers)
     # A reloaded rejected-rows download carries the previous upload's bookkeeping: replaced below.
     rejected = rejected.drop(columns=[c for c in REJECT_COLUMNS if c in rejected.columns])
-    rejected.insert(0, "行号", np.asarray(sheet.rows, dtype=np.int64)[~accepted_mask])
+    rejected.insert(0, "行号", np.asarray(sheet.rows, dtype=np.int64)[indices])
     if sheet.name:
         rejected.insert(0, "工作表", sheet.name)
-    rejected["错误原因"] = ["；".join(e) for e in row_errors if e]
-
-    return _Prepared(dataset, sheet, accepted, extra_headers, error_list, rejected)
+    rejected["错误原因"] = reasons
+    return rejected.reset_index(drop=True)
 
 
 def _has_data(column: pd.Series) -> bool:
