@@ -20,10 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics import audit
+from analytics import audit, store
 from analytics import datasets as ds
 from analytics import normalize as nz
-from analytics import store
 from analytics.reader import ReadError, Sheet, read_file
 from analytics.settings import load_settings
 
