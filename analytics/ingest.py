@@ -368,25 +368,45 @@ def _group_by_dataset(prepared: list[_Prepared], result: IngestResult) -> list[_
     for name in dict.fromkeys(p.dataset.name for p in prepared):
         parts = [p for p in prepared if p.dataset.name == name]
         frame = pd.concat([p.accepted for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].accepted
-        sheet_of_row = np.concatenate([np.full(len(p.accepted), p.sheet.name, dtype=object) for p in parts])
         extras = list(dict.fromkeys(h for p in parts for h in p.extra_headers))
         if len(parts) > 1:
             frame = _align_extras(parts, extras)
         key = list(parts[0].dataset.key)
         dup = frame.duplicated(subset=key, keep="first").to_numpy()
         if dup.any():
-            first_row = frame.drop_duplicates(subset=key, keep="first").set_index(key)["_row"]
-            for i in np.flatnonzero(dup):
-                k = tuple(frame.loc[i, key]) if len(key) > 1 else frame.loc[i, key[0]]
-                reason = (
-                    f"与第 {first_row.loc[k]} 行的键重复（{'、'.join(parts[0].dataset.column(c).label for c in key)}）"
-                )
-                row = int(frame.loc[i, "_row"])
-                result.errors.append({"sheet": sheet_of_row[i], "row": row, "column": "", "reason": reason})
-                result.rejected += 1
+            _reject_duplicates(parts, frame, dup, key, result)
             frame = frame[~dup].reset_index(drop=True)
         grouped.append(_Prepared(parts[0].dataset, parts[0].sheet, frame, extras, [], pd.DataFrame()))
     return grouped
+
+
+def _reject_duplicates(parts: list[_Prepared], frame: pd.DataFrame, dup: np.ndarray, key: list, result) -> None:
+    """The later row of a key seen twice is rejected, naming the first (and its sheet, if another)."""
+    part_of_row = np.concatenate([np.full(len(p.accepted), k) for k, p in enumerate(parts)])
+    firsts = frame.assign(_part=part_of_row)[~dup].set_index(key)
+    labels = "、".join(parts[0].dataset.column(c).label for c in key)
+    positions: dict[int, list[int]] = {}
+    reasons: dict[int, list[str]] = {}
+    row_index: dict[int, dict[int, int]] = {}  # file row number → position in the sheet, per part
+    for i in np.flatnonzero(dup):
+        k = tuple(frame.loc[i, key]) if len(key) > 1 else frame.loc[i, key[0]]
+        first_row, first_part = int(firsts.loc[k, "_row"]), int(firsts.loc[k, "_part"])
+        part = int(part_of_row[i])
+        where = f"工作表「{parts[first_part].sheet.name}」" if first_part != part else ""
+        reason = f"与{where}第 {first_row} 行的键重复（{labels}）"
+        row = int(frame.loc[i, "_row"])
+        result.errors.append({"sheet": parts[part].sheet.name, "row": row, "column": "", "reason": reason})
+        if part not in row_index:
+            row_index[part] = {r: j for j, r in enumerate(parts[part].sheet.rows)}
+        positions.setdefault(part, []).append(row_index[part][row])
+        reasons.setdefault(part, []).append(reason)
+        result.rejected += 1
+    # Rejected for a duplicate key is rejected all the same: in the download and the upload log too.
+    frames = [] if result.rejected_rows is None else [result.rejected_rows]
+    for part, where in positions.items():
+        p = parts[part]
+        frames.append(_rejected_frame(p.sheet, p.dataset, p.mapping, np.asarray(where), reasons[part]))
+    result.rejected_rows = pd.concat(frames, ignore_index=True)
 
 
 def _align_extras(parts: list[_Prepared], extras: list[str]) -> pd.DataFrame:
