@@ -268,7 +268,9 @@ def _prepare(sheet: Sheet, candidates: list[ds.Dataset]) -> _Prepared:
         for p, h in enumerate(sheet.headers)
         if p not in mapping and h.strip() not in REJECT_COLUMNS and (h.strip() or _has_data(frame[p]))
     ]
-    extra_headers = [sheet.headers[p].strip() or f"第{p + 1}列" for p in extra_positions]
+    # Unique names: two unknown columns both headed 联系电话 must not share one JSON key (one would be lost).
+    unique_headers = _unique_headers(sheet.headers)
+    extra_headers = [unique_headers[p] for p in extra_positions]
     for k, position in enumerate(extra_positions):
         accepted[f"_e{k}"] = frame[position].to_numpy()[accepted_mask]
 
