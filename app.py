@@ -22,7 +22,9 @@ from dashboard.nav import DEFAULT_PAGE, PAGES
 
 log = logging.getLogger(__name__)
 
-st.set_page_config(page_title="交通信用看板", page_icon=":material/verified_user:", layout="wide")
+# A local icon: a material or emoji icon would make the browser fetch the favicon from a CDN.
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
+st.set_page_config(page_title="交通信用看板", page_icon=FAVICON, layout="wide")
 
 
 @st.cache_resource(show_spinner=False)

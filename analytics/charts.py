@@ -41,10 +41,12 @@ STATUS_PATTERNS = {"已完成": "", "推进中": "", "滞后": "x", "未启动":
 SEQUENTIAL = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
 
 ALL = "全部"
+UNREGISTERED = "未登记"
 
 # deck.gl colours as RGBA lists.
 DECK_FILL = [27, 58, 92, 200]
 DECK_TEXT = [17, 17, 17, 255]
+DECK_FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 
 
 def subtitle(as_of: date | None, source: str | None) -> str:
@@ -63,7 +65,8 @@ def _base(fig: go.Figure, title: str, as_of: date | None, source: str | None, he
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         height=height,
         margin={"l": 10, "r": 20, "t": 80, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
+        # A vertical legend right of the plot never collides with the month ticks or axis titles below it.
+        legend={"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02},
         hoverlabel={"font": {"family": FONT_FAMILY}},
         separators=".,",
     )
@@ -81,7 +84,7 @@ def _month_axis(fig: go.Figure, months: Sequence[str], title: str = "月份") ->
         categoryorder="array",
         categoryarray=list(months),
         tickangle=-45 if many else 0,
-        nticks=min(len(months), 24) if months else None,
+        dtick=1 if len(months) <= 24 else 3,  # every month labelled when they fit tilted
     )
 
 
@@ -313,7 +316,8 @@ def department_ranking(
     """Issuing departments ranked by objection ratio (highest at the top)."""
     data = df.sort_values(["ratio", "objected"], ascending=False).head(top)
     fig = go.Figure()
-    _base(fig, f"各部门异议占比排名（前{top}，%）", as_of, source, height=max(320, 110 + 30 * len(data)))
+    heading = f"各部门异议占比排名（前{top}，%）" if len(df) > top else "各部门异议占比排名（%）"
+    _base(fig, heading, as_of, source, height=max(320, 110 + 30 * len(data)))
     if data.empty:
         return _empty(fig)
     fig.add_bar(
@@ -353,7 +357,7 @@ def sector_heatmap(df: pd.DataFrame, measure: str, as_of: date | None = None, so
     label, unit, fmt = MEASURES[measure]
     fig = go.Figure()
     data = df[df["sector"] != ALL] if not df.empty else df
-    sectors = sorted(data["sector"].unique()) if not data.empty else []
+    sectors = sector_order(data["sector"].unique()) if not data.empty else []
     _base(fig, f"行业风险热力图：{label}（{unit}）", as_of, source, height=max(360, 170 + 40 * len(sectors)))
     if data.empty:
         return _empty(fig)
@@ -384,13 +388,18 @@ def sector_heatmap(df: pd.DataFrame, measure: str, as_of: date | None = None, so
     return fig
 
 
+def sector_order(sectors) -> list[str]:
+    """Sectors by name, the 未登记 bucket (records outside the register) last."""
+    return sorted(sectors, key=lambda s: (s == UNREGISTERED, s))
+
+
 def district_bar(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """Penalties per 100 entities per district."""
     fig = go.Figure()
-    _base(fig, "各区每百户市场主体处罚数（件/百户）", as_of, source, height=380)
-    if df.empty:
+    _base(fig, "各区每百户市场主体处罚数（件/百户）", as_of, source, height=420)
+    data = df[(df["district"] != UNREGISTERED) & df["per_100"].notna()].sort_values("per_100", ascending=False)
+    if data.empty:
         return _empty(fig)
-    data = df.sort_values("per_100", ascending=False)
     fig.add_bar(
         x=data["district"],
         y=data["per_100"],
@@ -420,7 +429,8 @@ def district_deck(df: pd.DataFrame, geo: pd.DataFrame, map_style: str) -> pdk.De
     data["per_100"] = data["per_100"].fillna(0.0).astype(float).round(1)
     top = float(data["per_100"].max() or 0) or 1.0
     data["radius"] = 600 + 2200 * data["per_100"] / top
-    data["label"] = [f"{d}\n{v:.1f}" for d, v in zip(data["district"], data["per_100"], strict=True)]
+    data["label"] = [f"{d} {v:.1f}" for d, v in zip(data["district"], data["per_100"], strict=True)]
+    data["offset"] = _label_offsets(data)
     records = data.to_dict("records")
     scatter = pdk.Layer(
         "ScatterplotLayer",
@@ -440,18 +450,18 @@ def district_deck(df: pd.DataFrame, geo: pd.DataFrame, map_style: str) -> pdk.De
         get_text="label",
         get_size=15,
         get_color=DECK_TEXT,
-        get_pixel_offset=[0, 0],
-        character_set="auto",
-        font_family=FONT_FAMILY.split(",")[0],
+        get_pixel_offset="offset",
+        # pydeck reads a bare string as an accessor expression; a quoted one stays a string.
+        character_set=_deck_string("".join(sorted(set("".join(data["label"]))))),  # the glyphs for the atlas
+        font_family=_deck_string(DECK_FONT),
         font_weight=700,
-        outline_width=3,
+        outline_width=4,
         outline_color=[255, 255, 255, 255],
         font_settings={"sdf": True},
-        get_alignment_baseline="'center'",
     )
     lon = float(geo["centroid_lon"].mean())
     lat = float(geo["centroid_lat"].mean())
-    view = pdk.ViewState(longitude=lon, latitude=lat, zoom=9.6, pitch=0)
+    view = pdk.ViewState(longitude=lon, latitude=lat, zoom=9.3, pitch=0)
     tooltip = {
         "html": "<b>{district}</b><br/>每百户处罚：{per_100} 件<br/>处罚：{penalties} 件<br/>市场主体：{entities} 户",
         "style": {"fontFamily": FONT_FAMILY, "fontSize": "13px"},
@@ -462,6 +472,23 @@ def district_deck(df: pd.DataFrame, geo: pd.DataFrame, map_style: str) -> pdk.De
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _label_offsets(data: pd.DataFrame, near: float = 0.08) -> list[list[int]]:
+    """Label below each point, or above it when another point sits just below (思明区 under 湖里区)."""
+    offsets = []
+    for lon, lat in zip(data["centroid_lon"], data["centroid_lat"], strict=True):
+        crowded = any(
+            0 < lat - other_lat < near and abs(lon - other_lon) < near
+            for other_lon, other_lat in zip(data["centroid_lon"], data["centroid_lat"], strict=True)
+        )
+        offsets.append([0, -30] if crowded else [0, 24])
+    return offsets
+
+
+def _deck_string(text: str) -> str:
+    """A literal string for a pydeck layer property (pydeck strips the quotes instead of making an accessor)."""
+    return "'" + text.replace("'", "") + "'"
 
 
 def fmt_date(value) -> str:

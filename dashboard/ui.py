@@ -60,11 +60,46 @@ def run(f: Filters, name: str, **overrides) -> pd.DataFrame | None:
         return None
 
 
+def count_metric(
+    label: str,
+    now: int,
+    before: int | None,
+    unit: str,
+    inverse: bool = False,
+    description: str = "较上月末",
+    help: str | None = None,
+) -> None:
+    """A count with its change; no change reads as 持平, without a red or green arrow."""
+    if before is None:
+        st.metric(label, f"{now} {unit}", help=help)
+        return
+    change = now - before
+    if change == 0:
+        st.metric(
+            label,
+            f"{now} {unit}",
+            delta="持平",
+            delta_color="off",
+            delta_arrow="off",
+            delta_description=description,
+            help=help,
+        )
+        return
+    st.metric(
+        label,
+        f"{now} {unit}",
+        delta=f"{change:+d} {unit}",
+        delta_color="inverse" if inverse else "normal",
+        delta_description=description,
+        help=help,
+    )
+
+
 def downloads(df: pd.DataFrame, stem: str, key: str, sheet: str = "数据") -> None:
     """CSV and XLSX buttons for ``df`` (with Chinese headers)."""
     table = labels.chinese(df)
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         "下载 CSV",
         exporting.to_csv_bytes(table),
         file_name=f"{stem}.csv",
@@ -73,7 +108,7 @@ def downloads(df: pd.DataFrame, stem: str, key: str, sheet: str = "数据") -> N
         icon=":material/download:",
         on_click="ignore",
     )
-    c2.download_button(
+    row.download_button(
         "下载 XLSX",
         lambda: exporting.to_xlsx_bytes(table, sheet),
         file_name=f"{stem}.xlsx",

@@ -192,8 +192,8 @@ def test_overview_kpis_on_fixture(monkeypatch, fixture_db):
     assert metric(at, "本月双公示异议占比") == "33.33%"
     assert metric(at, "风险预警主体") == "2 户"
     assert metric_el(at, "风险预警主体").delta == "+1 户"
-    status = at.dataframe[0].value
-    assert dict(zip(status["数据集"], status["记录数(条)"], strict=True))["行政处罚（双公示）"] == 5
+    status = at.table[0].value
+    assert status.loc["行政处罚（双公示）", "记录数(条)"] == "5"
     links = [p.proto.page for p in at.get("page_link")]
     assert any("severe_share" in link for link in links)
 
@@ -296,8 +296,8 @@ def test_upload_page_loads_a_file(monkeypatch, tmp_path):
     assert history["文件名"].iloc[0] == "名录.csv"
     # The overview sees the new data at once (cache keyed on the data version).
     at.switch_page(PAGES["overview"].path).run()
-    status = at.dataframe[0].value
-    assert dict(zip(status["数据集"], status["记录数(条)"], strict=True))["市场主体名录"] == 5
+    status = at.table[0].value
+    assert status.loc["市场主体名录", "记录数(条)"] == "5"
 
 
 def test_upload_handler_directly(tmp_path):

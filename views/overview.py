@@ -29,6 +29,10 @@ def last_two(df: pd.DataFrame | None, value: str, where: tuple[str, str]) -> tup
     return now, before
 
 
+def _when(value, fmt: str) -> str:
+    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(fmt)
+
+
 def _num(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -121,15 +125,15 @@ def render() -> None:
         return
     table = status.copy()
     table["dataset"] = table["dataset"].map(lambda n: DATASETS[n].title if n in DATASETS else n)
-    ui.table(
-        table,
-        "dataset_status",
-        column_config={
-            "最近上传时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "数据最新日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
-            "记录数(条)": st.column_config.NumberColumn(format="%d"),
-        },
+    shown = pd.DataFrame(
+        {
+            "数据集": table["dataset"],
+            "记录数(条)": [f"{int(r):,}" for r in table["rows"]],
+            "最近上传时间": [_when(v, "%Y-%m-%d %H:%M") for v in table["last_upload"]],
+            "数据最新日期": [_when(v, "%Y-%m-%d") for v in table["latest_date"]],
+        }
     )
+    st.table(shown.set_index("数据集"))
     missing = [
         DATASETS[n].title for n, r in zip(status["dataset"], status["rows"], strict=True) if r == 0 and n in DATASETS
     ]

@@ -94,7 +94,7 @@ def district_section(f: Filters) -> None:
         return
     geo = data.districts_geo()
     mapped = risk[risk["district"].isin(geo["district"])]
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     with left:
         st.pydeck_chart(charts.district_deck(mapped, geo, BLANK_MAP_STYLE), height=460, key="sr_map")
         st.caption(
@@ -141,7 +141,9 @@ def warnings_section(f: Filters) -> None:
     for col, code in zip(cols[1:], ("penalties_60", "departments_3", "severe_lists_2"), strict=True):
         n = int(warned["reasons"].map(lambda rs, c=code: c in list(rs)).sum())
         col.metric(labels.reason_label(code), f"{n} 户")
-    ui.table(shown, "sr_warnings", height=420)
+    order = ["credit_code", "name", "reasons", "sector", "district", "penalties_12m", "departments_12m", "severe_lists"]
+    shown = shown[order]
+    ui.table(shown, "sr_warnings", height=min(460, 38 + 35 * len(shown)))
     st.caption("点击表头可排序；统一社会信用代码已脱敏显示。")
     ui.downloads(shown, f"信用风险预警名单_{f.as_of:%Y%m%d}", "sr_warnings")
 

@@ -40,6 +40,22 @@ def month_on_month(share: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def compared_sectors(share: pd.DataFrame, mom: pd.DataFrame, default_count: int = 5) -> pd.DataFrame:
+    """全部 plus the sectors chosen for the chart; by default the five with the highest latest share."""
+    sectors = [s for s in mom["sector"] if s != "全部"]
+    if len(sectors) <= 1:
+        return share
+    ranked = mom[mom["sector"] != "全部"].sort_values("share", ascending=False)["sector"].tolist()
+    picked = st.multiselect(
+        "对比行业",
+        sectors,
+        default=ranked[:default_count],
+        key="ss_sectors",
+        help="图中始终显示“全部”；默认列出最近一月占比最高的5个行业。",
+    )
+    return share[share["sector"].isin(["全部", *picked])]
+
+
 def target_input() -> float | None:
     """The target share in percent, kept in the URL as ``target``; None when 0 or unset."""
     if "ss_target" not in st.session_state:
@@ -114,10 +130,10 @@ def render() -> None:
     with c3:
         target = target_input()
 
-    numbers = share.copy()
+    shown = compared_sectors(share, mom)
     ui.chart(
-        charts.severe_share_trend(share, target, f.as_of, SOURCE),
-        numbers,
+        charts.severe_share_trend(shown, target, f.as_of, SOURCE),
+        shown,
         "严重失信主体占比",
         "ss_trend",
         SOURCE,
@@ -126,20 +142,21 @@ def render() -> None:
     )
 
     st.subheader("环比变化")
+    table = mom.assign(share=mom["share"] * 100, previous_share=mom["previous_share"].astype(float) * 100)
+    names = {"share": "占比(%)", "previous_share": "上月占比(%)", "change_pp": "环比变化(百分点)"}
+    pct = st.column_config.NumberColumn(format="%.2f")
     ui.table(
-        mom,
+        table,
         "ss_mom",
-        extra_labels={"previous_share": "上月占比", "change_pp": "环比变化(百分点)"},
+        extra_labels=names,
+        height=min(600, 38 + 35 * len(table)),
         column_config={
-            "占比": st.column_config.NumberColumn(format="percent"),
-            "上月占比": st.column_config.NumberColumn(format="percent"),
+            "占比(%)": pct,
+            "上月占比(%)": pct,
+            "环比变化(百分点)": st.column_config.NumberColumn(format="%+.2f"),
         },
     )
-    ui.downloads(
-        mom.rename(columns={"previous_share": "上月占比", "change_pp": "环比变化(百分点)"}),
-        f"严重失信主体占比环比_{f.as_of:%Y%m%d}",
-        "ss_mom",
-    )
+    ui.downloads(table.rename(columns=names), f"严重失信主体占比环比_{f.as_of:%Y%m%d}", "ss_mom")
 
     entities_section(f, sorted(share["month"].unique()))
 

@@ -98,6 +98,8 @@ def render() -> None:
         return
     history = history.assign(
         dataset=history["dataset"].map(dataset_titles),
+        encoding=history["encoding"].fillna("—"),
+        user_name=history["user_name"].fillna("—"),
         status=history["status"].map(lambda s: labels.UPLOAD_STATUS.get(s, s)),
     )
     ui.table(
@@ -105,7 +107,7 @@ def render() -> None:
         "up_history",
         extra_labels={"id": "编号", "status": "状态", "dataset": "数据集"},
         column_config={"上传时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
-        height=360,
+        height=min(420, 38 + 35 * len(history)),
     )
 
 

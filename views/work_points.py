@@ -191,6 +191,7 @@ def render() -> None:
     ui.table(
         numbers[table_cols],
         "wp_table",
+        height=38 + 35 * len(numbers),
         column_config={
             "完成进度(%)": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
             "计划完成日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
