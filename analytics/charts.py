@@ -159,7 +159,14 @@ def work_points_progress(df: pd.DataFrame, as_of: date | None = None, source: st
     fig.update_layout(
         barmode="overlay",
         bargap=0.25,
-        legend={"title": {"text": "状态"}, "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend={
+            "title": {"text": "状态"},
+            "orientation": "h",
+            "y": 1.0,
+            "yanchor": "bottom",
+            "x": 1,
+            "xanchor": "right",
+        },
     )
     fig.update_layout(margin={"t": 110})
     return fig
@@ -175,7 +182,7 @@ def section_rollup(df: pd.DataFrame, as_of: date | None = None, source: str | No
     if df.empty:
         return _empty(fig)
     data = df.sort_values("section")
-    labels = [f"{section_numeral(s)}、{t}" for s, t in zip(data["section"], data["section_title"], strict=True)]
+    labels = [section_label(s, t) for s, t in zip(data["section"], data["section_title"], strict=True)]
     fig.add_bar(
         x=data["progress"],
         y=labels,
@@ -506,3 +513,8 @@ def section_numeral(section) -> str:
     except (TypeError, ValueError):
         return str(section)
     return _NUMERALS[n - 1] if 1 <= n <= 10 else str(n)
+
+
+def section_label(section, title: str) -> str:
+    """一、推进信用制度落实 — how the plan itself numbers its five sections."""
+    return f"{section_numeral(section)}、{title}"

@@ -68,31 +68,26 @@ def count_metric(
     inverse: bool = False,
     description: str = "较上月末",
     help: str | None = None,
+    value: str | None = None,
 ) -> None:
     """A count with its change; no change reads as 持平, without a red or green arrow."""
-    if before is None:
-        st.metric(label, f"{now} {unit}", help=help)
-        return
-    change = now - before
-    if change == 0:
+    shown = value or f"{now} {unit}"
+    change = None if before is None else now - before
+    if change is None:
+        st.metric(label, shown, help=help)
+    elif change == 0:
+        st.metric(
+            label, shown, delta="持平", delta_color="off", delta_arrow="off", delta_description=description, help=help
+        )
+    else:
         st.metric(
             label,
-            f"{now} {unit}",
-            delta="持平",
-            delta_color="off",
-            delta_arrow="off",
+            shown,
+            delta=f"{change:+d} {unit}",
+            delta_color="inverse" if inverse else "normal",
             delta_description=description,
             help=help,
         )
-        return
-    st.metric(
-        label,
-        f"{now} {unit}",
-        delta=f"{change:+d} {unit}",
-        delta_color="inverse" if inverse else "normal",
-        delta_description=description,
-        help=help,
-    )
 
 
 def downloads(df: pd.DataFrame, stem: str, key: str, sheet: str = "数据") -> None:

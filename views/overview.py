@@ -52,20 +52,16 @@ def render() -> None:
         before_df = ui.run(f, "work_points", as_of=prev)
         done, overdue, total = work_point_counts(now_df)
         done_before, overdue_before, _ = work_point_counts(before_df)
-        st.metric(
+        ui.count_metric(
             "工作要点已完成",
-            f"{done} / {total or 21} 项",
-            delta=f"{done - done_before:+d} 项",
-            delta_description="较上月末",
+            done,
+            done_before,
+            "项",
+            value=f"{done} / {total or 21} 项",
             help="截至统计日状态为“已完成”的工作要点数。",
         )
-        st.metric(
-            "逾期要点",
-            f"{overdue} 项",
-            delta=f"{overdue - overdue_before:+d} 项",
-            delta_color="inverse",
-            delta_description="较上月末",
-            help="未完成且计划完成日期早于统计日的要点数。",
+        ui.count_metric(
+            "逾期要点", overdue, overdue_before, "项", inverse=True, help="未完成且计划完成日期早于统计日的要点数。"
         )
         ui.link("work_points", "查看工作要点进展", f)
 
@@ -73,7 +69,7 @@ def render() -> None:
         series = f.sector or "全部"
         share = ui.run(f, "severe_share")
         now, before = last_two(share, "share", ("sector", series))
-        spark = [] if share is None else share[share["sector"] == series].sort_values("month")["share"].fillna(0)
+        spark = [] if share is None else share[share["sector"] == series].sort_values("month")["share"].dropna()
         st.metric(
             f"严重失信主体占比（{series}）",
             ui.fmt_pct(_num(now)),
@@ -89,7 +85,7 @@ def render() -> None:
     with c3.container(border=True):
         ratio = ui.run(f, "objection_ratio")
         now, before = last_two(ratio, "ratio", ("category", "全部"))
-        spark = [] if ratio is None else ratio[ratio["category"] == "全部"].sort_values("month")["ratio"].fillna(0)
+        spark = [] if ratio is None else ratio[ratio["category"] == "全部"].sort_values("month")["ratio"].dropna()
         st.metric(
             "本月双公示异议占比",
             ui.fmt_pct(_num(now)),
@@ -108,12 +104,12 @@ def render() -> None:
         warn_before = ui.run(f, "risk_warnings", as_of=prev)
         n_now = 0 if warn_now is None else len(warn_now)
         n_before = 0 if warn_before is None else len(warn_before)
-        st.metric(
+        ui.count_metric(
             "风险预警主体",
-            f"{n_now} 户",
-            delta=f"{n_now - n_before:+d} 户",
-            delta_color="inverse",
-            delta_description="较上月末",
+            n_now,
+            n_before,
+            "户",
+            inverse=True,
             help="一年内处罚60次以上、受3个及以上部门处罚或列入多个严重失信名单的主体（工作要点第十五项）。",
         )
         ui.link("sector_risk", "查看行业风险与预警名单", f)

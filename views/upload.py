@@ -15,7 +15,7 @@ RESULTS_KEY = "upload_results"
 def show_result(index: int, result) -> None:
     ok = result.ok
     with st.container(border=True):
-        st.markdown(f"#### {'✅' if ok else '❌'} {result.file}")
+        st.markdown(f"#### {':material/check_circle:' if ok else ':material/cancel:'} {result.file}")
         st.caption(f"识别为：{dataset_titles(result.dataset)} · 编码：{result.encoding or '—'}")
         if result.message:
             (st.warning if ok else st.error)(result.message)

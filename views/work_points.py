@@ -13,7 +13,8 @@ from dashboard.filters import current
 
 SOURCE = ui.SOURCES["work_points"]
 STATUS_ORDER = ("已完成", "推进中", "滞后", "未启动")
-STATUS_ICONS = {"已完成": "🟦", "推进中": "🔵", "滞后": "🟥", "未启动": "⬜"}
+# Badges, not emoji: the machines that take screenshots (and many office PCs) have no colour-emoji font.
+STATUS_BADGES = {"已完成": "primary", "推进中": "blue", "滞后": "red", "未启动": "gray"}
 
 
 def units_of(row) -> list[str]:
@@ -52,19 +53,11 @@ def history_by_section(history: pd.DataFrame, points: pd.DataFrame) -> pd.DataFr
         .reindex(columns=points["id"])
         .fillna(0.0)
     )
-    section_of = dict(
-        zip(
-            points["id"],
-            [
-                f"{charts.section_numeral(s)}、{t}"
-                for s, t in zip(points["section"], points["section_title"], strict=True)
-            ],
-            strict=True,
-        )
-    )
     long = grid.reset_index().melt(id_vars="report_date", var_name="point_id", value_name="progress")
-    long["series"] = long["point_id"].map(section_of)
-    by_section = long.groupby(["report_date", "series"], as_index=False)["progress"].mean()
+    long["section"] = long["point_id"].map(dict(zip(points["id"], points["section"], strict=True)))
+    by_section = long.groupby(["section", "report_date"], as_index=False)["progress"].mean()  # 一 … 五 in order
+    titles = dict(zip(points["section"], points["section_title"], strict=False))
+    by_section["series"] = [charts.section_label(s, titles[s]) for s in by_section["section"]]
     total = long.groupby("report_date", as_index=False)["progress"].mean().assign(series="全部")
     out = pd.concat([total, by_section], ignore_index=True)
     out["progress"] = out["progress"].round(1)
@@ -85,8 +78,7 @@ def render() -> None:
     points["units"] = points.apply(units_of, axis=1)
     sections = points.drop_duplicates("section").sort_values("section")
     section_labels = {
-        s: f"{charts.section_numeral(s)}、{t}"
-        for s, t in zip(sections["section"], sections["section_title"], strict=True)
+        s: charts.section_label(s, t) for s, t in zip(sections["section"], sections["section_title"], strict=True)
     }
     all_units = sorted({u for us in points["units"] for u in us})
 
@@ -173,13 +165,13 @@ def render() -> None:
         if part.empty:
             continue
         done = int((part["status"] == "已完成").sum())
-        with st.expander(f"{label}（{len(part)} 项，已完成 {done} 项）", expanded=False):
+        with st.expander(f"{label}（{len(part)} 项，已完成 {done} 项）", expanded=True):
             for _, row in part.iterrows():
                 overdue = " · :red[**逾期**]" if row["overdue"] else ""
                 planned = charts.fmt_date(row["planned_date"])
                 reported = charts.fmt_date(row["report_date"])
                 st.markdown(
-                    f"**{int(row['id'])}. {row['title']}** — {STATUS_ICONS.get(row['status'], '')} {row['status']}"
+                    f"**{int(row['id'])}. {row['title']}** — :{STATUS_BADGES.get(row['status'], 'gray')}-badge[{row['status']}]"
                     f" · 进度 {row['progress']:.0f}% · 计划完成 {planned}{overdue}  \n"
                     f"牵头单位：{row['lead_unit'] or '—'}；最新填报：{reported}"
                     + (f"（{row['unit']}）" if isinstance(row.get("unit"), str) and row["unit"] else "")

@@ -3,6 +3,7 @@ tmp, and Debian's Chromium through Playwright (never `playwright install`: nothi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -54,12 +55,11 @@ def demo_db(tmp_path_factory) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def server(demo_db, tmp_path_factory):
-    """Base URL of a streamlit server on the demo database."""
+@contextlib.contextmanager
+def running_server(db: str, log: Path):
+    """`streamlit run app.py` on a free port with CREDIT_DB=db; yields its base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "CREDIT_DB": demo_db}
+    env = {**os.environ, "CREDIT_DB": db}
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -81,6 +81,25 @@ def server(demo_db, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory):
+    """Base URL of a streamlit server on the demo database."""
+    with running_server(demo_db, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def empty_server(tmp_path_factory):
+    """Base URL of a streamlit server on an empty (but existing, so no demo is built) database."""
+    from analytics import store
+
+    db = str(tmp_path_factory.mktemp("browser-empty") / "empty.duckdb")
+    with store.connect(db):
+        pass
+    with running_server(db, tmp_path_factory.mktemp("empty-server") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,9 @@ LAST_SECTION = {
     "upload": "上传记录",
 }
 
-IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')
-    && !document.querySelector('[data-stale="true"]')"""
+# The script run has finished and every element is drawn (Streamlit marks its root with the run state).
+IDLE = """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === "notRunning"
+    && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')"""
 
 
 def wait_ready(page: Page, path: str) -> None:
@@ -134,3 +135,30 @@ def test_filters_survive_reload_and_page_switch(page: Page, server: str, screens
     expect(months).to_have_value("近 6 个月")
     expect(sector).to_have_value("道路货物运输")
     page.screenshot(path=str(screenshots / "severe_share_filtered.png"), full_page=True)
+
+
+@pytest.mark.parametrize("measure", ["每百户处罚", "严重失信主体占比", "风险预警主体"])
+def test_heatmap_measures(page: Page, server: str, screenshots, measure: str):
+    page.set_viewport_size({"width": 1440, "height": 1300})
+    page.goto(f"{server}/sector_risk")
+    wait_ready(page, "sector_risk")
+    page.get_by_test_id("stRadio").get_by_text(measure, exact=True).click()
+    expect(page.get_by_text(f"行业风险热力图：{measure}")).to_be_visible()
+    page.wait_for_function(IDLE)
+    expect(page.get_by_text("所选条件下没有数据")).to_have_count(0)
+    page.screenshot(path=str(screenshots / f"sector_risk_heatmap_{measure}.png"))
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "overview" for p in PAGES])
+def test_empty_database(page: Page, empty_server: str, screenshots, path: str):
+    heading = PAGES[path][0]
+    page.goto(f"{empty_server}/{path}")
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    page.wait_for_function(IDLE)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    if path != "upload":
+        # Every page explains itself and points at the upload page.
+        expect(
+            page.get_by_test_id("stMain").get_by_role("link", name=re.compile("前往「数据上传」")).first
+        ).to_be_visible()
+    page.screenshot(path=str(screenshots / f"empty_{path or 'overview'}.png"))
