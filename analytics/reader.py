@@ -27,6 +27,10 @@ MAX_COLUMNS = 500
 # An xlsx is a zip: refuse one that would inflate far beyond any real export.
 MAX_UNZIPPED_BYTES = 1_500_000_000
 MAX_COMPRESSION_RATIO = 200
+# calamine turns a sheet into a dense grid spanning its first to its last cell, before we see its size:
+# two cells at A1 and XFD1048576 ask for 17 billion cells and abort the whole process. The used area is
+# measured from the XML first; 20 million cells is a full sheet of 19 columns.
+MAX_SHEET_CELLS = 20_000_000
 
 TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
 NOTE_PREFIXES = ("制表", "填报说明", "备注", "注:", "注：", "说明", "审核", "负责人", "填表", "数据截至", "数据来源")
@@ -181,6 +185,130 @@ def _check_zip(data: bytes) -> None:
     unzipped = sum(info.file_size for info in archive.infolist())
     if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_COMPRESSION_RATIO * max(len(data), 1) + 50_000_000:
         raise ReadError("Excel 文件解压后体积异常（疑似压缩炸弹），已拒绝")
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names or names & {"xl/workbook.bin", "content.xml"}:  # not .xlsb or .ods
+        raise ReadError("文件不是有效的 .xlsx 文件（压缩包中没有 Excel 工作簿），请另存为 .xlsx 后上传")
+    for info in archive.infolist():
+        if info.filename.endswith(".xml"):  # worksheets, wherever the workbook's links put them
+            _check_extent(archive, info)
+
+
+def _check_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    try:
+        with archive.open(info) as stream:
+            rows, columns, corner = _sheet_extent(stream)
+    except ReadError:
+        raise
+    except Exception:  # bad CRC, a size that lies, a damaged stream
+        raise ReadError("无法打开 Excel 文件：文件已损坏或不是 Excel 格式") from None
+    if columns > MAX_COLUMNS:
+        raise ReadError(f"工作表列数过多（{columns} 列，最右的单元格在 {corner}），不是有效的数据导出文件")
+    if rows * columns > MAX_SHEET_CELLS:
+        raise ReadError(
+            f"工作表数据区域过大（{rows} 行 × {columns} 列，最远的单元格在 {corner}），"
+            f"超过 {MAX_SHEET_CELLS // 10000} 万个单元格：请删除远处的多余单元格，或拆分后上传"
+        )
+
+
+_ATTRS = rb"""(?:[^>"']|"[^"]*"|'[^']*')*"""  # attribute text, '>' inside quotes included
+# A cell not written the usual way <c r="B7" a="…" …> (r first, no second r: the last r would win).
+_UNUSUAL_CELL = re.compile(
+    rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[0-9]{1,7}"(?:\s+(?!r\s*=)[A-Za-z_][\w:.\-]*\s*=\s*"[^"<>]*")*\s*/?>)'
+    rb"|<[A-Za-z_][\w.\-]*:c[\s/>]"
+)
+_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])(" + _ATTRS + rb")>")  # any cell or row
+_ANY_TAG = re.compile(rb"<" + _ATTRS + rb">")
+_REF = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_REF_VALUE = re.compile(rb"([A-Za-z]*)([0-9]*)")
+_CHUNK = 1 << 22
+_MAX_TAG = 1 << 20
+
+
+def _sheet_extent(stream) -> tuple[int, int, str]:
+    """(rows, columns, farthest cell) of the area holding cells with content, read as a stream."""
+    rough = _extent_from_refs(stream)
+    if rough is not None and rough[1] <= MAX_COLUMNS and rough[0] * rough[1] <= MAX_SHEET_CELLS:
+        return rough
+    stream.seek(0)  # unusual cells, or a large area that formatting-only cells may explain
+    return _extent_from_tags(stream)
+
+
+def _tags(stream):
+    """The XML in pieces that never split a tag."""
+    tail = b""
+    while chunk := stream.read(_CHUNK):
+        buffer = tail + chunk
+        cut = buffer.rfind(b"<")
+        if cut == -1:
+            cut = len(buffer)
+        piece, tail = buffer[:cut], buffer[cut:]
+        if len(tail) > _MAX_TAG:  # a long text after the last tag, or a tag that never ends
+            match = _ANY_TAG.match(tail)
+            if match is None:
+                raise ReadError("Excel 文件结构异常（XML 标签过长），已拒绝")
+            piece, tail = piece + tail[: match.end()], b""
+        yield piece
+    if tail:
+        yield tail
+
+
+def _extent_from_refs(stream) -> tuple[int, int, str] | None:
+    """The fast way, when every cell is written <c r="B7" …>: None when one is not.
+    Formatting-only cells <c …/> are counted too, so the area is never smaller than the true one."""
+    letters, numbers = set(), set()
+    for piece in _tags(stream):
+        if _UNUSUAL_CELL.search(piece):
+            return None
+        letters.update(_CELL_COLUMN.findall(piece))
+        numbers.update(_CELL_ROW.findall(piece))
+    if not letters:
+        return 0, 0, ""
+    columns = sorted(_column_number(c) for c in letters)
+    rows = sorted(int(r) for r in numbers)
+    return rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1, _ref(rows[-1], columns[-1])
+
+
+def _extent_from_tags(stream) -> tuple[int, int, str]:
+    """Every <row> and <c>, with or without r="…", placed the way calamine places them."""
+    row = column = 0
+    low_row = low_column = 1 << 62
+    high_row = high_column = 0
+    for piece in _tags(stream):
+        for match in _TAG.finditer(piece):
+            name, attributes = match.groups()
+            refs = _REF.findall(attributes)
+            value = _REF_VALUE.fullmatch(b"".join(refs[-1])) if refs else None  # the last r wins
+            letters, digits = value.groups() if value else (b"", b"")
+            if name == b"row":
+                row = int(digits) if digits else row + 1
+                column = 0
+                continue
+            column = _column_number(letters.upper()) if letters else column + 1
+            row = int(digits) if letters and digits else row
+            if attributes.rstrip().endswith(b"/"):  # <c …/>: formatting only, no content
+                continue
+            low_row, high_row = min(low_row, row), max(high_row, row)
+            low_column, high_column = min(low_column, column), max(high_column, column)
+    if not high_column:
+        return 0, 0, ""
+    return high_row - low_row + 1, high_column - low_column + 1, _ref(high_row, high_column)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for byte in letters:
+        number = number * 26 + byte - 64
+    return number
+
+
+def _ref(row: int, column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
 
 
 def _read_excel(data: bytes, known_headers: set[str]) -> ReadResult:
