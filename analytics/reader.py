@@ -121,7 +121,10 @@ def _read_csv(data: bytes, known_headers: set[str]) -> ReadResult:
     text, encoding = decode(data)
     head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = _sniff_delimiter(head_lines)
-    head_rows = list(csv.reader(head_lines, delimiter=delimiter))
+    try:
+        head_rows = list(csv.reader(head_lines, delimiter=delimiter))
+    except csv.Error as exc:  # a cell over csv's field limit: no export has one
+        raise ReadError(f"CSV 格式错误：{_parser_detail(exc, 0)}") from None
     header_index = find_header(head_rows, known_headers)
     if header_index is None:
         return ReadResult(encoding, [], ["CSV"])
@@ -171,6 +174,10 @@ def _parser_detail(exc: Exception, header_index: int) -> str:
     if m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message):
         expected, line, saw = m.groups()
         return f"第 {int(line) + header_index + 1} 行有 {saw} 列，表头只有 {expected} 列"
+    if m := re.search(r"EOF inside string starting at row (\d+)", message):
+        return f"第 {int(m.group(1)) + 1} 行起有未闭合的引号（单元格中的英文双引号应成对出现）"
+    if m := re.search(r"field larger than field limit \((\d+)\)", message):
+        return f"有单元格超过 {int(m.group(1))} 个字符，不是有效的数据导出文件"
     return message.splitlines()[0][:200]
 
 
