@@ -3,6 +3,12 @@
     python -m analytics ingest FILE... [--dataset NAME] [--db PATH]
     python -m analytics metrics [--db PATH] [--as-of YYYY-MM-DD] [--months N]
     python -m analytics demo [--db PATH] [--seed N] [--scale K]
+    python -m analytics users add NAME --role viewer|analyst|admin [--password-stdin]
+    python -m analytics users list | remove NAME | set-role NAME ROLE | passwd NAME [--password-stdin]
+    python -m analytics undo UPLOAD_ID [--user NAME] [--db PATH]
+    python -m analytics backup DEST [--db PATH]
+    python -m analytics restore SRC [--db PATH]
+    python -m analytics audit [--limit N] [--action ACTION] [--db PATH]
 
 Errors are one line in plain words and a non-zero exit, never a traceback.
 """
@@ -10,6 +16,7 @@ Errors are one line in plain words and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from datetime import date
@@ -74,6 +81,41 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", help="同时把演示用的导出文件保存到此目录")
 
     commands.add_parser("docs", help="由代码重新生成 docs/datasets.md")
+
+    from analytics.audit import ACTIONS
+    from analytics.users import ROLES
+
+    users = commands.add_parser("users", help="管理本地用户（用户文件见 CREDIT_USERS_FILE，默认 data/users.json）")
+    user_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    add = with_db(user_commands.add_parser("add", help="添加用户"))
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", choices=ROLES, required=True, help="角色：viewer 查看者、analyst 分析员、admin 管理员")
+    add.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码（默认交互输入）")
+    user_commands.add_parser("list", help="列出用户及其角色")
+    remove = with_db(user_commands.add_parser("remove", help="删除用户"))
+    remove.add_argument("name", metavar="NAME")
+    set_role = with_db(user_commands.add_parser("set-role", help="修改用户角色"))
+    set_role.add_argument("name", metavar="NAME")
+    set_role.add_argument("role", choices=ROLES, metavar="ROLE", help="viewer、analyst 或 admin")
+    passwd = with_db(user_commands.add_parser("passwd", help="重设用户密码"))
+    passwd.add_argument("name", metavar="NAME")
+    passwd.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码（默认交互输入）")
+
+    undo = with_db(commands.add_parser("undo", help="撤销一次上传（管理员操作），数据恢复到该次上传之前"))
+    undo.add_argument("upload_id", type=_positive_int, metavar="UPLOAD_ID", help="上传编号（见上传日志）")
+    undo.add_argument("--user", help="记录在审计日志中的操作人")
+
+    backup = with_db(commands.add_parser("backup", help="在系统运行时备份数据库"))
+    backup.add_argument("dest", metavar="DEST", help="备份文件路径，或存放备份的目录")
+    backup.add_argument("--user", help="记录在审计日志中的操作人")
+
+    restore = with_db(commands.add_parser("restore", help="用备份替换数据库（原数据另存为 .before-restore）"))
+    restore.add_argument("src", metavar="SRC", help="备份文件")
+    restore.add_argument("--user", help="记录在审计日志中的操作人")
+
+    log = with_db(commands.add_parser("audit", help="查看审计日志（最新的在前），输出 JSON"))
+    log.add_argument("--limit", type=_positive_int, default=50, help="条数（默认 50）")
+    log.add_argument("--action", choices=ACTIONS, help="只看某类操作")
     return parser
 
 
@@ -91,6 +133,14 @@ def run(argv: list[str]) -> int:
 
         print("\n".join(docs.write_docs()))
         return 0
+    if args.command == "users":
+        return _users(args, settings)
+    if args.command == "undo":
+        return _undo(args, settings.db)
+    if args.command in ("backup", "restore"):
+        return _backup(args, settings.db)
+    if args.command == "audit":
+        return _audit(args, settings)
     raise CliError(f"未知命令：{args.command}")
 
 
@@ -126,12 +176,111 @@ def _demo(args, db: str) -> int:
     return 0
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r")
+    if not sys.stdin.isatty():
+        raise CliError("非交互环境请用 --password-stdin 从标准输入提供密码")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再次输入密码：") != first:
+        raise CliError("两次输入的密码不一致")
+    return first
+
+
+def _users(args, settings) -> int:
+    from analytics import users
+
+    command = args.users_command
+    if command == "list":
+        listed = users.list_users(settings.users_file)
+        if not listed:
+            print(f"还没有用户（用户文件：{settings.users_file}）")
+        for user in listed:
+            print(f"{user.name}\t{user.role}\t{user.role_label}")
+        return 0
+    try:
+        if command == "add":
+            user = users.add_user(args.name, args.role, _read_password(args.password_stdin), settings.users_file)
+            done, detail = f"已添加用户 {user.name}（{user.role_label}）", {"op": "add", "role": user.role}
+        elif command == "remove":
+            users.remove_user(args.name, settings.users_file)
+            done, detail = f"已删除用户 {args.name}", {"op": "remove"}
+        elif command == "set-role":
+            user = users.set_role(args.name, args.role, settings.users_file)
+            done, detail = f"已将用户 {user.name} 的角色改为{user.role_label}", {"op": "set_role", "role": user.role}
+        else:
+            users.set_password(args.name, _read_password(args.password_stdin), settings.users_file)
+            done, detail = f"已重设用户 {args.name} 的密码", {"op": "set_password"}
+    except users.UserError as exc:
+        raise CliError(str(exc)) from None
+    _audit_user_change(settings, args.name, detail)
+    print(done)
+    return 0
+
+
+def _audit_user_change(settings, name: str, detail: dict) -> None:
+    from analytics import audit, store
+
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):
+        operator = None
+    with store.connect(settings.db, wait_seconds=settings.lock_wait_seconds) as con:
+        audit.record(con, None, "user_change", {"name": name, **detail, "via": "命令行", "os_user": operator})
+
+
+def _undo(args, db: str) -> int:
+    from analytics import undo
+
+    if not Path(db).exists():
+        raise CliError(f"数据库不存在：{db}")
+    result = undo.undo_upload(db, args.upload_id, args.user)
+    if not result.ok:
+        raise CliError(result.message)
+    print(result.message)
+    return 0
+
+
+def _backup(args, db: str) -> int:
+    from analytics import backup
+
+    try:
+        if args.command == "backup":
+            print(f"已备份到 {backup.backup(db, args.dest, user=args.user)}")
+        else:
+            result = backup.restore(db, args.src, user=args.user)
+            rows = sum(n for t, n in result.rows.items() if t not in ("audit_log", "uploads", "replaced_rows"))
+            print(f"已从 {result.source} 恢复（数据 {rows} 行）；恢复前的数据库已另存为 {result.previous}")
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+def _audit(args, settings) -> int:
+    from analytics import audit, store
+
+    if not Path(settings.db).exists():
+        raise CliError(f"数据库不存在：{settings.db}")
+    with store.connect(settings.db, read_only=True, wait_seconds=settings.lock_wait_seconds) as con:
+        frame = audit.list_log(con, args.limit, args.action)
+    frame["logged_at"] = frame["logged_at"].astype(str)
+    frame["detail"] = frame["detail"].map(json.loads)
+    print(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from analytics.store import StoreBusy
+
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except CliError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except StoreBusy as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # the promise is one line, never a traceback
         print(f"错误：{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
