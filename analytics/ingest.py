@@ -288,6 +288,13 @@ def _rejected_frame(
     for position, name in mapping.items():
         if dataset.column(name).kind == ds.ID_NO:
             rejected[position] = rejected[position].map(lambda v: nz.mask_id_number(v) or "")
+    # A natural person carries no credit code: what some exports put there instead is the ID number.
+    by_name = {name: position for position, name in mapping.items()}
+    if dataset.subject_rule and {"subject_type", "credit_code"} <= by_name.keys():
+        kind = rejected[by_name["subject_type"]].map(lambda v: (nz.clean_text(v) or "").replace(" ", ""))
+        person = (kind == "自然人").to_numpy()
+        code = rejected[by_name["credit_code"]]
+        rejected[by_name["credit_code"]] = code.where(~person, code.map(lambda v: nz.mask_id_number(v) or ""))
     rejected.columns = _unique_headers(sheet.headers)
     # A reloaded rejected-rows download carries the previous upload's bookkeeping: replaced below.
     rejected = rejected.drop(columns=[c for c in REJECT_COLUMNS if c in rejected.columns])
