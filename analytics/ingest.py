@@ -61,7 +61,8 @@ class IngestResult:
         return self.loaded + self.updated + self.unchanged > 0
 
     def to_dict(self) -> dict:
-        out = {
+        """The documented fields, every one always present (message null when there is nothing to say)."""
+        return {
             "file": self.file,
             "dataset": self.dataset,
             "encoding": self.encoding,
@@ -71,10 +72,8 @@ class IngestResult:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "errors": self.errors,
+            "message": self.message,
         }
-        if self.message:
-            out["message"] = self.message
-        return out
 
 
 @dataclass
