@@ -8,9 +8,11 @@ Restoring takes the write lock like a loader (a running load finishes first, a
 later one waits), saves the current contents to ``<db>.before-restore`` (a new
 name if that exists), then replaces every table's rows with the backup's in
 one transaction. The file stays in place, so no process ever opens a
-half-restored database. The audit log is the exception to "as in the backup":
-records written after the backup was taken are carried over, so a restore
-never erases who did what, and the restore itself is recorded.
+half-restored database. The logs are the exception to "as in the backup":
+audit records written after the backup was taken are carried over, and so are
+the uploads made since, marked undone (their data is gone with the restore),
+so a restore never erases who did what and never reuses an upload id. The
+restore itself is recorded.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class RestoreResult:
     source: str
     previous: str  # where the contents before the restore were saved
     rows: dict[str, int] = field(default_factory=dict)  # restored rows per table
+    carried_uploads: int = 0  # uploads made after the backup, kept in the log as undone
     carried_audit: int = 0  # audit records newer than the backup, kept
 
 
@@ -59,7 +62,7 @@ def backup(db_path: str, dest: str | os.PathLike, user=None) -> str:
     _remove(partial)
     settings = load_settings()
     try:
-        with store.connect(db_path, read_only=True, wait_seconds=settings.lock_wait_seconds) as con:
+        with _reading(db_path, settings.lock_wait_seconds) as con:
             source = _ident(con.execute("SELECT current_database()").fetchall()[0][0])
             con.execute("ATTACH ? AS backup_target (READ_WRITE)", [str(partial)])
             try:
@@ -73,6 +76,22 @@ def backup(db_path: str, dest: str | os.PathLike, user=None) -> str:
     with store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
         audit.record(con, user, "backup", {"dest": str(target.resolve()), "bytes": size})
     return str(target)
+
+
+@contextlib.contextmanager
+def _reading(db_path: str, wait_seconds: float):
+    """A read-only connection, or a writable one when this process holds the file open for writing
+    (DuckDB refuses two configurations of one file in one process)."""
+    try:
+        cm = store.connect(db_path, read_only=True, wait_seconds=wait_seconds)
+        con = cm.__enter__()
+    except duckdb.ConnectionException:
+        cm = store.connect(db_path, wait_seconds=wait_seconds)
+        con = cm.__enter__()
+    try:
+        yield con
+    finally:
+        cm.__exit__(None, None, None)
 
 
 def restore(db_path: str, src: str | os.PathLike, user=None) -> RestoreResult:
@@ -165,6 +184,12 @@ def _replace_contents(con, source: Path, previous: str, user) -> RestoreResult:
             " AND b.action = o.action AND b.user_name IS NOT DISTINCT FROM o.user_name"
             " AND CAST(b.detail AS VARCHAR) IS NOT DISTINCT FROM CAST(o.detail AS VARCHAR)) ORDER BY id"
         ).fetchall()
+        # Uploads made after the backup stay in the log, undone by this restore: their ids are never
+        # reused, so audit records naming them stay unambiguous and the data version never goes back.
+        con.execute(
+            "CREATE TEMP TABLE carried_uploads AS SELECT * FROM main.uploads"
+            " WHERE id > (SELECT coalesce(max(id), 0) FROM restore_source.main.uploads)"
+        )
         for table, columns in ours.items():
             if table in _KEEP:
                 continue
@@ -173,6 +198,15 @@ def _replace_contents(con, source: Path, previous: str, user) -> RestoreResult:
             result.rows[table] = con.execute(
                 f"INSERT INTO main.{_ident(table)} ({quoted}) SELECT {quoted} FROM restore_source.main.{_ident(table)}"
             ).fetchall()[0][0]
+        result.carried_uploads = con.execute(
+            "INSERT INTO main.uploads SELECT * REPLACE ("
+            " CASE WHEN status = 'loaded' THEN 'undone' ELSE status END AS status,"
+            " CASE WHEN status = 'loaded' THEN ? ELSE undone_at END AS undone_at,"
+            " CASE WHEN status = 'loaded' THEN ? ELSE undone_by END AS undone_by)"
+            " FROM carried_uploads",
+            [datetime.now(), audit.user_name(user)],
+        ).fetchall()[0][0]
+        con.execute("DROP TABLE carried_uploads")
         # New audit ids must follow every id the table now holds (a backup from another machine may hold more).
         gap = con.execute(
             f"SELECT (SELECT coalesce(max(id), 0) FROM audit_log) - nextval('{audit.SEQUENCE}')"
@@ -188,7 +222,12 @@ def _replace_contents(con, source: Path, previous: str, user) -> RestoreResult:
             con,
             user,
             "restore",
-            {"source": str(source.resolve()), "previous": previous, "carried_audit": result.carried_audit},
+            {
+                "source": str(source.resolve()),
+                "previous": previous,
+                "carried_uploads": result.carried_uploads,
+                "carried_audit": result.carried_audit,
+            },
         )
         con.execute("COMMIT")
     except Exception:

@@ -103,15 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     undo = with_db(commands.add_parser("undo", help="撤销一次上传（管理员操作），数据恢复到该次上传之前"))
     undo.add_argument("upload_id", type=_positive_int, metavar="UPLOAD_ID", help="上传编号（见上传日志）")
-    undo.add_argument("--user", help="记录在审计日志中的操作人")
+    undo.add_argument("--user", help="记录在审计日志中的操作人（默认当前登录用户名）")
 
     backup = with_db(commands.add_parser("backup", help="在系统运行时备份数据库"))
     backup.add_argument("dest", metavar="DEST", help="备份文件路径，或存放备份的目录")
-    backup.add_argument("--user", help="记录在审计日志中的操作人")
+    backup.add_argument("--user", help="记录在审计日志中的操作人（默认当前登录用户名）")
 
     restore = with_db(commands.add_parser("restore", help="用备份替换数据库（原数据另存为 .before-restore）"))
     restore.add_argument("src", metavar="SRC", help="备份文件")
-    restore.add_argument("--user", help="记录在审计日志中的操作人")
+    restore.add_argument("--user", help="记录在审计日志中的操作人（默认当前登录用户名）")
 
     log = with_db(commands.add_parser("audit", help="查看审计日志（最新的在前），输出 JSON"))
     log.add_argument("--limit", type=_positive_int, default=50, help="条数（默认 50）")
@@ -219,15 +219,21 @@ def _users(args, settings) -> int:
     return 0
 
 
+def _operator(name: str | None) -> str | None:
+    """Who is recorded for a command-line change: --user, else the login name."""
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
 def _audit_user_change(settings, name: str, detail: dict) -> None:
     from analytics import audit, store
 
-    try:
-        operator = getpass.getuser()
-    except (KeyError, OSError):
-        operator = None
     with store.connect(settings.db, wait_seconds=settings.lock_wait_seconds) as con:
-        audit.record(con, None, "user_change", {"name": name, **detail, "via": "命令行", "os_user": operator})
+        audit.record(con, _operator(None), "user_change", {"name": name, **detail, "via": "命令行"})
 
 
 def _undo(args, db: str) -> int:
@@ -235,7 +241,7 @@ def _undo(args, db: str) -> int:
 
     if not Path(db).exists():
         raise CliError(f"数据库不存在：{db}")
-    result = undo.undo_upload(db, args.upload_id, args.user)
+    result = undo.undo_upload(db, args.upload_id, _operator(args.user))
     if not result.ok:
         raise CliError(result.message)
     print(result.message)
@@ -247,9 +253,9 @@ def _backup(args, db: str) -> int:
 
     try:
         if args.command == "backup":
-            print(f"已备份到 {backup.backup(db, args.dest, user=args.user)}")
+            print(f"已备份到 {backup.backup(db, args.dest, user=_operator(args.user))}")
         else:
-            result = backup.restore(db, args.src, user=args.user)
+            result = backup.restore(db, args.src, user=_operator(args.user))
             rows = sum(n for t, n in result.rows.items() if t not in ("audit_log", "uploads", "replaced_rows"))
             print(f"已从 {result.source} 恢复（数据 {rows} 行）；恢复前的数据库已另存为 {result.previous}")
     except backup.BackupError as exc:

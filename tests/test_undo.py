@@ -239,7 +239,7 @@ version_strategy = st.lists(
 )
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=st.lists(version_strategy, min_size=2, max_size=3))
 def test_undoing_any_sequence_of_uploads_newest_first_walks_back_through_every_state(tmp_path_factory, files):
     db = str(tmp_path_factory.mktemp("undo") / "credit.duckdb")
