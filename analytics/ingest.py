@@ -450,8 +450,9 @@ def _upsert(con, prepared: _Prepared, upload_id: int) -> tuple[int, int, int]:
                 select.append(f"CAST(? AS INTEGER) AS {name}")
                 params.append(upload_id)
             elif name == "extra":
-                select.append(_extra_sql(prepared.extra_headers) + " AS extra")
-                params.extend(prepared.extra_headers)
+                extra_sql, extra_params = _extra_sql(prepared.extra_headers)
+                select.append(extra_sql + " AS extra")
+                params.extend(extra_params)
             elif name in stage_df.columns:
                 select.append(f"CAST({name} AS {dtype}) AS {name}")
             else:
@@ -478,13 +479,19 @@ def _upsert(con, prepared: _Prepared, upload_id: int) -> tuple[int, int, int]:
     return inserted - updated, updated, len(stage_df) - inserted
 
 
-def _extra_sql(extra_headers: list[str]) -> str:
-    """Unknown columns as one JSON object per row (NULL when all of them are empty)."""
+def _extra_sql(extra_headers: list[str]) -> tuple[str, list[str]]:
+    """Unknown columns as one JSON object per row (NULL when all of them are empty), and its key parameters.
+
+    Keys go in name order: the same columns in another order are the same data, so a re-upload
+    with its columns moved must compare equal (unchanged), not count as an update.
+    """
     if not extra_headers:
-        return "CAST(NULL AS JSON)"
+        return "CAST(NULL AS JSON)", []
     cells = [f"nullif(trim(_e{k}), '')" for k in range(len(extra_headers))]
-    pairs = ", ".join(f"?, {cell}" for cell in cells)
-    return f"CASE WHEN coalesce({', '.join(cells)}) IS NULL THEN NULL ELSE json_object({pairs}) END"
+    order = sorted(range(len(extra_headers)), key=lambda k: extra_headers[k])
+    pairs = ", ".join(f"?, {cells[k]}" for k in order)
+    sql = f"CASE WHEN coalesce({', '.join(cells)}) IS NULL THEN NULL ELSE json_object({pairs}) END"
+    return sql, [extra_headers[k] for k in order]
 
 
 def _next_id(con, table: str) -> int:
