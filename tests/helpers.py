@@ -159,15 +159,7 @@ def license_row(doc_no: str, code: str | None = None, decision_date: object = "2
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
-    columns = [
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-            [table],
-        ).fetchall()
-        if name != "upload_id"
-    ]
-    return sorted(con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
+    return sorted(con.execute(f"SELECT * EXCLUDE (upload_id) FROM {table}").fetchall(), key=repr)
 
 
 def table_rows(db_path: str | Path, table: str) -> list[tuple]:

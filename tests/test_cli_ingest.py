@@ -22,7 +22,7 @@ from tests.helpers import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-FIELDS = {"file", "dataset", "encoding", "rows_read", "loaded", "updated", "unchanged", "rejected", "errors"}
+FIELDS = ["file", "dataset", "encoding", "rows_read", "loaded", "updated", "unchanged", "rejected", "errors", "message"]
 
 
 def run(*args: str, db: Path | None = None, env_db: Path | None = None) -> subprocess.CompletedProcess:
@@ -66,7 +66,8 @@ def test_ingest_prints_one_json_result_per_file_and_exits_0(tmp_path, files):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     results = json.loads(proc.stdout)
-    assert [set(r) >= FIELDS for r in results] == [True, True]
+    assert [list(r) for r in results] == [FIELDS, FIELDS]  # every field, also when there is no message
+    assert [r["message"] for r in results] == [None, None]
     penalties, licenses = results
     assert (penalties["file"], penalties["dataset"], penalties["encoding"]) == ("处罚 2021.csv", "penalties", "GBK")
     assert (penalties["rows_read"], penalties["loaded"], penalties["rejected"]) == (3, 2, 1)

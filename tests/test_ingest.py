@@ -360,6 +360,17 @@ def test_unknown_columns_are_kept_in_extra_and_listed_in_the_log(db):
     assert json.loads(uploads(db)[-1]["extra_columns"]) == ["联系电话", "经办人", "联系电话(2)"]
 
 
+def test_unknown_columns_in_another_order_are_the_same_data(db):
+    headers = [*PENALTY_HEADERS, "联系电话", "经办人"]
+    load(db, [headers, [*penalty_row("E1"), "0592-1234567", "王五"]])
+    before = snapshot(db)
+    swapped = [*PENALTY_HEADERS, "经办人", "联系电话"]
+    again = load(db, [swapped, [*penalty_row("E1"), "王五", "0592-1234567"]])
+    assert (again.loaded, again.updated, again.unchanged) == (0, 0, 1)
+    assert snapshot(db) == before
+    assert query(db, "SELECT count(*) FROM replaced_rows") == [(0,)]
+
+
 def test_cells_beyond_the_header_are_kept_as_an_unnamed_extra_column(db):
     data = "要点编号,填报日期,完成进度,状态\r\n1,2022-05-27,60%,推进中,督办：王五\r\n".encode()
     result = load(db, data)

@@ -27,10 +27,14 @@ from tests.helpers import (
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 TITLE = "厦门市交通运输局行政处罚信息（双公示）2021年度"
-BASE_ROWS = [[TITLE], PENALTY_HEADERS] + [
-    penalty_row(f"厦交罚〔2022〕{i}号", code=credit_code(i), fine=f"{i / 10:.1f}") for i in range(1, 6)
+BASE_HEADERS = [*PENALTY_HEADERS, "联系电话", "经办人"]  # two unknown columns: kept in extra, in any order
+BASE_ROWS = [[TITLE], BASE_HEADERS] + [
+    [*penalty_row(f"厦交罚〔2022〕{i}号", code=credit_code(i), fine=f"{i / 10:.1f}"), f"0592-{i}", "王五"]
+    for i in range(1, 6)
 ]
-BASE_ROWS.append(penalty_row("自然人-1", code="", subject_type="自然人", name="李四", id_no="350203199001011234"))
+BASE_ROWS.append(
+    [*penalty_row("自然人-1", code="", subject_type="自然人", name="李四", id_no="350203199001011234"), "", "赵六"]
+)
 BASE_ROWS.append(["合计", "", "", "", "", "", "6条"])
 BASE_CSV = csv_bytes(BASE_ROWS, "gbk")
 BASE_XLSX = xlsx_bytes(
@@ -49,9 +53,13 @@ def db(tmp_path_factory) -> str:
     return path
 
 
+# The data tables as the last check left them: only check() writes to a store after its fixture.
+_known: dict[str, dict] = {}
+
+
 def check(db: str, data: bytes, name: str, dataset: str | None = None) -> ingest.IngestResult:
     """Ingest and hold the invariants every upload keeps."""
-    before = snapshot(db)
+    before = _known[db] if db in _known else snapshot(db)
     result = ingest.ingest_bytes(db, data, name, dataset=dataset)
     assert isinstance(result, ingest.IngestResult)
     assert min(result.rows_read, result.loaded, result.updated, result.unchanged, result.rejected) >= 0
@@ -61,9 +69,11 @@ def check(db: str, data: bytes, name: str, dataset: str | None = None) -> ingest
     for error in result.errors:
         assert isinstance(error["row"], int) and error["row"] >= 1
         assert error["reason"]
+    after = snapshot(db)
     if not result.ok:
         assert result.message  # says why, in words
-        assert snapshot(db) == before
+        assert after == before
+    _known[db] = after
     return result
 
 
@@ -96,7 +106,7 @@ def test_damaged_xlsx_never_raises(db, flips):
 
 
 def _permuted(rows: list[list], order: list[int]) -> list[list]:
-    width = len(PENALTY_HEADERS)
+    width = len(BASE_HEADERS)
     out = []
     for row in rows:
         if len(row) < width:  # title and total rows keep their shape
@@ -106,19 +116,19 @@ def _permuted(rows: list[list], order: list[int]) -> list[list]:
     return out
 
 
-@SETTINGS
-@given(order=st.permutations(range(len(PENALTY_HEADERS))), as_xlsx=st.booleans())
+@settings(SETTINGS, max_examples=30)
+@given(order=st.permutations(range(len(BASE_HEADERS))), as_xlsx=st.booleans())
 def test_column_order_does_not_change_the_stored_rows(db, order, as_xlsx):
     rows = _permuted(BASE_ROWS, list(order))
     data = xlsx_bytes({"处罚": rows}) if as_xlsx else csv_bytes(rows, "utf-8", bom=True)
-    before = snapshot(db)
+    before = _known.get(db) or snapshot(db)
     result = check(db, data, "导出.xlsx" if as_xlsx else "导出.csv")
     assert (result.dataset, result.loaded, result.updated, result.unchanged) == ("penalties", 0, 0, 6)
-    assert snapshot(db) == before
+    assert _known[db] == before
 
 
-@settings(max_examples=20, deadline=None)
-@given(order=st.permutations(range(len(PENALTY_HEADERS))))
+@settings(SETTINGS, max_examples=15)
+@given(order=st.permutations(range(len(BASE_HEADERS))))
 def test_column_order_gives_the_same_rows_in_a_fresh_store(tmp_path_factory, order):
     reference = str(tmp_path_factory.mktemp("ref") / "a.duckdb")
     permuted = str(tmp_path_factory.mktemp("perm") / "b.duckdb")
