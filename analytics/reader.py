@@ -119,6 +119,8 @@ def _sniff_delimiter(lines: list[str]) -> str:
 
 def _read_csv(data: bytes, known_headers: set[str]) -> ReadResult:
     text, encoding = decode(data)
+    if not text.strip():  # a BOM, or UTF-16 spaces: bytes, but nothing in them
+        raise ReadError("文件为空")
     head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = _sniff_delimiter(head_lines)
     try:
@@ -351,6 +353,8 @@ def _read_excel(data: bytes, known_headers: set[str]) -> ReadResult:
         sheet = _finish_sheet(name, start - 1, headers, frame, list(range(start, start + len(body))))
         sheet.skipped[:0] = [(first_row + i + 1, "标题行") for i in range(header_index) if any(grid[i])]
         sheets.append(sheet)
+    if not sheets and not unrecognised:
+        raise ReadError("文件为空（所有工作表都没有内容）")
     return ReadResult(None, sheets, unrecognised)
 
 
