@@ -76,10 +76,15 @@ def test_binary_content_named_csv_is_refused():
         read(b"PK\x03\x04\x00\x00garbage")
 
 
-@pytest.mark.parametrize("data", [b"", b"   \r\n\r\n"])
+@pytest.mark.parametrize("data", [b"", b"   \r\n\r\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n", " \r\n".encode("utf-16")])
 def test_empty_file_is_refused(data):
     with pytest.raises(reader.ReadError, match="文件为空"):
         read(data)
+
+
+def test_workbook_with_only_empty_sheets_is_refused_as_empty():
+    with pytest.raises(reader.ReadError, match="文件为空"):
+        read(xlsx_bytes({"Sheet1": [], "Sheet2": [[None, None]]}), "x.xlsx")
 
 
 def test_unknown_extension_is_refused_in_chinese():
