@@ -366,3 +366,19 @@ def test_a_binary_tail_after_a_text_head_cannot_break_the_store(db):
         == "文件编码不一致：第 202 行起不是 UTF-8 编码（同一文件中混用了 UTF-8 和 GBK），请统一另存为 UTF-8 后重新上传"
     )
     assert snapshot(db) == before
+
+
+def test_a_lying_dimension_or_a_formatted_far_cell_does_not_refuse_a_good_workbook(db):
+    """Only cells with content count: Excel keeps formatting-only cells far away, and the
+    <dimension> element is whatever the writer says."""
+    cells = "".join(f'<c r="{chr(65 + c)}2" t="inlineStr"><is><t>{v}</t></is></c>' for c, v in enumerate(row("P-D1")))
+    xml = (
+        sheet_xml(header_cells())
+        .replace(b"<sheetData>", b'<dimension ref="A1:XFD1048576"/><sheetData>')
+        .replace(
+            b"</sheetData>",
+            f'<row r="2">{cells}</row><row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'.encode(),
+        )
+    )
+    result = ingest.ingest_bytes(db, replace_sheet(xlsx_bytes({}), xml), "formatted.xlsx")
+    assert (result.loaded, result.message) == (1, None), result.errors
