@@ -158,10 +158,10 @@ def test_excel_date_cells_and_serial_numbers_store_the_same_day(db):
 
 
 def test_impossible_early_and_future_dates_are_rejected_in_chinese(db):
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    next_month = (date.today() + timedelta(days=30)).isoformat()  # not tomorrow: a run may cross midnight
     rows = [[TITLE], PENALTY_HEADERS, penalty_row("OK", decision_date="2022-05-27")]
     rows += [penalty_row("BAD1", decision_date="2022-02-30"), penalty_row("BAD2", decision_date="19000101")]
-    rows += [penalty_row("BAD3", decision_date=tomorrow)]
+    rows += [penalty_row("BAD3", decision_date=next_month)]
     result = load(db, rows)
     assert (result.loaded, result.rejected) == (1, 3)
     assert errors_by_row(result) == {
