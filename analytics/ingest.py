@@ -482,15 +482,17 @@ def _upsert(con, prepared: _Prepared, upload_id: int) -> tuple[int, int, int]:
 def _extra_sql(extra_headers: list[str]) -> tuple[str, list[str]]:
     """Unknown columns as one JSON object per row (NULL when all of them are empty), and its key parameters.
 
-    Keys go in name order: the same columns in another order are the same data, so a re-upload
-    with its columns moved must compare equal (unchanged), not count as an update.
+    Only filled cells, keys in name order: the same data must give the same JSON whatever the
+    column order, and whatever other sheets of the workbook had, so that a re-upload compares
+    equal (unchanged) instead of counting as an update.
     """
     if not extra_headers:
         return "CAST(NULL AS JSON)", []
     cells = [f"nullif(trim(_e{k}), '')" for k in range(len(extra_headers))]
     order = sorted(range(len(extra_headers)), key=lambda k: extra_headers[k])
-    pairs = ", ".join(f"?, {cells[k]}" for k in order)
-    sql = f"CASE WHEN coalesce({', '.join(cells)}) IS NULL THEN NULL ELSE json_object({pairs}) END"
+    entries = ", ".join(f"{{'k': ?, 'v': {cells[k]}}}" for k in order)
+    filled = f"map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL))"
+    sql = f"CASE WHEN coalesce({', '.join(cells)}) IS NULL THEN NULL ELSE to_json({filled}) END"
     return sql, [extra_headers[k] for k in order]
 
 
