@@ -371,6 +371,22 @@ def test_unknown_columns_in_another_order_are_the_same_data(db):
     assert query(db, "SELECT count(*) FROM replaced_rows") == [(0,)]
 
 
+def test_a_row_keeps_only_its_own_filled_unknown_cells_whatever_the_other_sheets_had(db):
+    data = xlsx_bytes(
+        {
+            "a": [[*LICENSE_HEADERS, "联系电话"], [*license_row("L1"), "0592-1"]],
+            "b": [[*LICENSE_HEADERS, "经办人", "联系电话"], [*license_row("L2"), "王五", ""]],
+        }
+    )
+    result = load(db, data, "x.xlsx")
+    assert result.extra_columns == ["联系电话", "经办人"]
+    extra = dict(query(db, "SELECT doc_no, extra FROM licenses"))
+    assert (json.loads(extra["L1"]), json.loads(extra["L2"])) == ({"联系电话": "0592-1"}, {"经办人": "王五"})
+    # The same row uploaded on its own is the same data.
+    alone = load(db, xlsx_bytes({"a": [[*LICENSE_HEADERS, "联系电话"], [*license_row("L1"), "0592-1"]]}), "a.xlsx")
+    assert (alone.updated, alone.unchanged) == (0, 1)
+
+
 def test_cells_beyond_the_header_are_kept_as_an_unnamed_extra_column(db):
     data = "要点编号,填报日期,完成进度,状态\r\n1,2022-05-27,60%,推进中,督办：王五\r\n".encode()
     result = load(db, data)
