@@ -33,18 +33,15 @@ def db_path() -> str:
 
 @contextlib.contextmanager
 def connect(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read connection; falls back to a writable one when this process already
-    holds the file open for writing (DuckDB refuses mixed configurations)."""
-    try:
-        cm = store.connect(db, read_only=True)
-        con = cm.__enter__()
-    except duckdb.ConnectionException:
-        cm = store.connect(db, read_only=False)
-        con = cm.__enter__()
-    try:
+    """A connection for reading, opened in the same (writable) configuration as uploads.
+
+    DuckDB refuses, within one process, a read-only connection to a file that is
+    open for writing and the reverse; the server's sessions are threads of one
+    process, so an upload in one session would fail while another session reads.
+    Same-configuration connections share one database instance and never clash.
+    """
+    with store.connect(db) as con:
         yield con
-    finally:
-        cm.__exit__(None, None, None)
 
 
 def version(db: str) -> tuple:

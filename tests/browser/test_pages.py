@@ -17,7 +17,7 @@ from analytics import store
 # page url path → (heading, Plotly charts expected, viewport height for a whole-page screenshot)
 PAGES = {
     "": ("交通信用看板 · 总览", 0, 1100),
-    "work_points": ("2022年工作要点进展", 3, 4300),
+    "work_points": ("2022年工作要点进展", 3, 6800),
     "severe_share": ("严重失信主体占比", 1, 2700),
     "objections": ("双公示信息异议占比", 3, 3000),
     "sector_risk": ("行业风险热力图", 2, 3100),
