@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
+
+_SEQUENCES = (list, tuple, np.ndarray)  # DuckDB lists arrive as arrays
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -12,8 +15,8 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         series = out[col]
-        if series.dtype == object and series.map(lambda v: isinstance(v, (list, tuple))).any():
-            out[col] = series.map(lambda v: "、".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        if series.dtype == object and series.map(lambda v: isinstance(v, _SEQUENCES)).any():
+            out[col] = series.map(lambda v: "、".join(map(str, v)) if isinstance(v, _SEQUENCES) else v)
         elif isinstance(series.dtype, pd.DatetimeTZDtype):
             out[col] = series.dt.tz_localize(None)
     return out

@@ -365,3 +365,39 @@ def test_reason_labels():
         "一年内处罚60次以上；3个及以上部门处罚；列入多个严重失信名单"
     )
     assert labels.reason_label("penalties_80") == "一年内处罚80次以上"
+
+
+def test_upload_while_another_session_reads(tmp_path):
+    """The server's sessions are threads of one process: reads must not lock uploads out."""
+    import threading
+
+    from dashboard import data
+
+    db = str(tmp_path / "busy.duckdb")
+    build_fixture(db)
+    stop = threading.Event()
+    failures: list[str] = []
+
+    def keep_reading() -> None:
+        while not stop.is_set():
+            try:
+                with data.connect(db) as con:
+                    con.execute("SELECT count(*) FROM penalties").fetchall()
+            except Exception as exc:  # pragma: no cover - the failure being guarded against
+                failures.append(repr(exc))
+
+    reader = threading.Thread(target=keep_reading)
+    reader.start()
+    try:
+        results = [
+            handle_upload(
+                db,
+                [(f"进展{i}.csv", f"要点编号,填报日期,完成进度,状态\n4,2022-0{i + 1}-15,{10 * i},推进中\n".encode())],
+            )[0]
+            for i in range(5)
+        ]
+    finally:
+        stop.set()
+        reader.join()
+    assert [r.ok for r in results] == [True] * 5, [r.message for r in results]
+    assert not failures
