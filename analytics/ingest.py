@@ -4,6 +4,11 @@ One file is one transaction: all its accepted rows or none. A row whose key
 is stored already replaces the stored row (updated) unless it is identical
 (unchanged), so loading the same file twice changes nothing. Every upload is
 logged with its rejected rows, so analysts can fix and reload them.
+
+A file is read a chunk of rows at a time (``reader.CHUNK_ROWS``): each chunk
+is checked, its accepted rows are appended to a temporary table per dataset,
+and one upsert per dataset follows, then COMMIT. Memory follows the chunk,
+not the file.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from analytics import audit, store
+from analytics import audit, columns, store
 from analytics import datasets as ds
 from analytics import normalize as nz
-from analytics.reader import ReadError, Sheet, read_file
+from analytics.reader import Chunk, ReadError, Restart, SheetSource, open_file
 from analytics.settings import load_settings
 
 # Dates that record something that happened: a future one is a typo.
@@ -77,16 +84,41 @@ class IngestResult:
 
 
 @dataclass
-class _Prepared:
-    """One sheet's rows, checked: accepted rows in canonical columns, and the rejected ones."""
+class _Part:
+    """One sheet of the file and the dataset its header matched."""
+
+    sheet: SheetSource
+    dataset: ds.Dataset
+    mapping: dict[int, str]  # file column position → canonical column, first occurrence winning
+    index: int = 0  # among the sheets of its dataset, in file order
+    extra_headers: list[str] = field(default_factory=list)  # its unknown columns, kept in extra
+
+
+@dataclass
+class _Checked:
+    """One chunk's rows, checked: the accepted ones in canonical columns, and the rest."""
+
+    accepted: pa.Table  # canonical columns, _row, and each unknown column's text as _x<position>
+    positions: np.ndarray  # of the accepted rows in the chunk
+    errors: list[dict]
+    rejected: pd.DataFrame | None
+
+
+@dataclass
+class _Staged:
+    """One dataset's accepted rows, in a temporary table until the upsert."""
 
     dataset: ds.Dataset
-    sheet: Sheet
-    accepted: pd.DataFrame  # canonical columns + _row + extra columns e0.. as text
-    extra_headers: list[str]
-    errors: list[dict]
-    rejected: pd.DataFrame
-    mapping: dict[int, str] = field(default_factory=dict)  # file column position → canonical column
+    table: str
+    parts: list[_Part] = field(default_factory=list)
+    extra_columns: dict[str, str] = field(default_factory=dict)  # unknown column's header → staging column
+    rows: int = 0
+    duplicate_errors: list[dict] = field(default_factory=list)
+    duplicate_rejects: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def extra_headers(self) -> list[str]:
+        return list(dict.fromkeys(h for p in self.parts for h in p.extra_headers))
 
 
 # --- public entry points ---------------------------------------------------
@@ -124,50 +156,47 @@ def ingest_bytes(
         if len(data) > settings.max_upload_mb * 1024 * 1024:
             raise ReadError(f"文件过大（{len(data) / 1024 / 1024:.0f} MB），超过上限 {settings.max_upload_mb} MB")
         candidates = [ds.DATASETS[dataset]] if dataset else [ds.DATASETS[n] for n in ds.UPLOADABLE]
-        read = read_file(data, file_name, _known_headers(candidates))
-        result.encoding = read.encoding
-        prepared = [_prepare(sheet, candidates) for sheet in read.sheets]
-        if not prepared:
+        opened = open_file(data, file_name, _known_headers(candidates))
+        result.encoding = opened.encoding
+        parts = [_Part(sheet, *_detect(sheet, candidates)) for sheet in opened.sheets]
+        if not parts:
             raise ReadError(_no_match_message(candidates))
     except ReadError as exc:
         return _refuse(db_path, result, data, str(exc), user)
+    result.dataset = ",".join(dict.fromkeys(p.dataset.name for p in parts))
 
-    result.dataset = ",".join(dict.fromkeys(p.dataset.name for p in prepared))
-    result.rows_read = sum(len(p.sheet.frame) for p in prepared)
-    result.skipped = [
-        {"sheet": p.sheet.name, "row": row, "reason": why} for p in prepared for row, why in p.sheet.skipped
-    ]
-    result.extra_columns = list(dict.fromkeys(h for p in prepared for h in p.extra_headers))
-    for p in prepared:
-        result.errors.extend(p.errors)
-    rejected_frames = [p.rejected for p in prepared if len(p.rejected)]
-    result.rejected_rows = pd.concat(rejected_frames, ignore_index=True) if rejected_frames else None
-    result.rejected = 0 if result.rejected_rows is None else len(result.rejected_rows)
-    result.preview = pd.concat([p.accepted.head(PREVIEW_ROWS) for p in prepared], ignore_index=True).drop(
-        columns=["_row"] + [c for c in prepared[0].accepted.columns if c.startswith("_e")], errors="ignore"
-    )
-
-    if not any(len(p.accepted) for p in prepared):
-        result.message = "没有可导入的数据行：所有数据行均未通过校验" if result.rows_read else "文件中没有数据行"
+    try:
+        with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                staged = _stage(con, parts, result)
+                if not any(s.rows for s in staged):
+                    result.message = (
+                        "没有可导入的数据行：所有数据行均未通过校验" if result.rows_read else "文件中没有数据行"
+                    )
+                    raise _NothingToLoad
+                result.upload_id = _next_id(con, "uploads")
+                for dataset_staged in staged:
+                    loaded, updated, unchanged = _upsert(con, dataset_staged, result.upload_id)
+                    result.loaded += loaded
+                    result.updated += updated
+                    result.unchanged += unchanged
+                _log_upload(con, result, data, user, "loaded")
+                audit.record_upload(con, user, result, "loaded")
+                _pause_for_tests()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    except _NothingToLoad:
         return _refuse(db_path, result, data, result.message, user)
-
-    with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            result.upload_id = _next_id(con, "uploads")
-            for dataset_prepared in _group_by_dataset(prepared, result):
-                loaded, updated, unchanged = _upsert(con, dataset_prepared, result.upload_id)
-                result.loaded += loaded
-                result.updated += updated
-                result.unchanged += unchanged
-            _log_upload(con, result, data, user, "loaded")
-            audit.record_upload(con, user, result, "loaded")
-            _pause_for_tests()
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    except ReadError as exc:  # found while reading the rows: the file is refused as a whole, as if never read
+        return _refuse(db_path, IngestResult(file=file_name, encoding=result.encoding), data, str(exc), user)
     return result
+
+
+class _NothingToLoad(Exception):
+    """Every row was rejected, or there were none."""
 
 
 # --- detection ---------------------------------------------------------------
@@ -177,7 +206,7 @@ def _known_headers(candidates: list[ds.Dataset]) -> set[str]:
     return {key for d in candidates for key in ds.header_index(d)}
 
 
-def _match(sheet: Sheet, dataset: ds.Dataset) -> dict[int, str]:
+def _match(sheet: SheetSource, dataset: ds.Dataset) -> dict[int, str]:
     """File column position → canonical column, first occurrence winning."""
     index = ds.header_index(dataset)
     mapping: dict[int, str] = {}
@@ -193,7 +222,7 @@ def _missing(dataset: ds.Dataset, mapping: dict[int, str]) -> list[str]:
     return [c.label for c in dataset.required if c.name not in present]
 
 
-def _detect(sheet: Sheet, candidates: list[ds.Dataset]) -> tuple[ds.Dataset, dict[int, str]]:
+def _detect(sheet: SheetSource, candidates: list[ds.Dataset]) -> tuple[ds.Dataset, dict[int, str]]:
     scored = [(d, _match(sheet, d)) for d in candidates]
     complete = [(d, m) for d, m in scored if not _missing(d, m)]
     if complete:
@@ -212,77 +241,146 @@ def _no_match_message(candidates: list[ds.Dataset]) -> str:
 # --- validation ----------------------------------------------------------------
 
 
-def _prepare(sheet: Sheet, candidates: list[ds.Dataset]) -> _Prepared:
-    dataset, mapping = _detect(sheet, candidates)
-    frame = sheet.frame
-    n = len(frame)
-    row_errors: list[list[str]] = [[] for _ in range(n)]
+def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
+    """Read every sheet a chunk at a time: check the rows, reject keys seen before in the file, and
+    append the accepted rows to one temporary table per dataset. Fills in the result's counts,
+    skipped rows, errors, rejected rows and preview."""
+    while True:
+        staged: dict[str, _Staged] = {}
+        read = IngestResult(file=result.file)
+        try:
+            _read_parts(con, parts, staged, read)
+            break
+        except Restart:  # the reader must start over: so do we
+            for table in staged.values():
+                con.execute(f"DROP TABLE {table.table}")
+    for name in ("rows_read", "skipped", "errors", "preview"):
+        setattr(result, name, getattr(read, name))
+    result.errors += [e for s in staged.values() for e in s.duplicate_errors]
+    rejected = [read.rejected_rows] if read.rejected_rows is not None else []
+    rejected += [frame for s in staged.values() for frame in s.duplicate_rejects]
+    result.rejected_rows = pd.concat(rejected, ignore_index=True) if rejected else None
+    result.rejected = 0 if result.rejected_rows is None else len(result.rejected_rows)
+    result.extra_columns = list(dict.fromkeys(h for p in parts for h in p.extra_headers))
+    return list(staged.values())
+
+
+def _read_parts(con, parts: list[_Part], staged: dict[str, _Staged], out: IngestResult) -> None:
+    rejected, previews = [], []
+    for part in parts:
+        stage = staged.get(part.dataset.name)
+        if stage is None:
+            stage = staged[part.dataset.name] = _new_stage(con, part.dataset)
+        part.index = len(stage.parts)
+        stage.parts.append(part)
+        sheet = part.sheet
+        out.skipped += [{"sheet": sheet.name, "row": row, "reason": why} for row, why in sheet.skipped]
+        blank_with_data: set[int] = set()
+        preview_rows = 0
+        for chunk in sheet.chunks():
+            unknown = _unknown_columns(part)  # once reading has begun: a row wider than the header widens it
+            out.rows_read += chunk.table.num_rows
+            out.skipped += [{"sheet": sheet.name, "row": row, "reason": why} for row, why in chunk.skipped]
+            checked = _check(chunk, part, unknown)
+            out.errors += checked.errors
+            if checked.rejected is not None:
+                rejected.append(checked.rejected)
+            blank_with_data |= {p for p in unknown if not sheet.headers[p].strip() and _has_data(chunk.table.column(p))}
+            if preview_rows < PREVIEW_ROWS and checked.accepted.num_rows:
+                canonical = [c for c in checked.accepted.column_names if not c.startswith("_")]
+                previews.append(checked.accepted.select(canonical).slice(0, PREVIEW_ROWS - preview_rows))
+                preview_rows += len(previews[-1])
+            accepted = _reject_duplicates(con, stage, part, chunk, checked)
+            _append(con, stage, part, accepted, unknown)
+        # Unique names: two unknown columns both headed 联系电话 must not share one JSON key (one would be lost).
+        unique = _unique_headers(sheet.headers)
+        kept = [p for p in _unknown_columns(part) if sheet.headers[p].strip() or p in blank_with_data]
+        part.extra_headers = [unique[p] for p in kept]
+    out.rejected_rows = pd.concat(rejected, ignore_index=True) if rejected else None
+    frames = [t.to_pandas() for t in previews]
+    out.preview = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _unknown_columns(part: _Part) -> list[int]:
+    """Positions of the columns kept in extra: unknown ones (one without a header only when it holds something)."""
+    headers = part.sheet.headers
+    return [p for p, h in enumerate(headers) if p not in part.mapping and h.strip() not in REJECT_COLUMNS]
+
+
+def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
+    sheet, dataset, mapping = part.sheet, part.dataset, part.mapping
+    table = chunk.table
+    n = table.num_rows
+    row_errors: dict[int, list[str]] = {}  # only the rows with errors
     error_list: list[dict] = []
     by_name = {name: position for position, name in mapping.items()}
-    parsed: dict[str, np.ndarray] = {}
+    parsed: dict[str, pa.Array] = {}
     invalid: dict[str, np.ndarray] = {}  # cells that failed to parse, by column
 
     def fail(mask: np.ndarray, column_label: str, reasons) -> None:
         for i in np.flatnonzero(mask):
             reason = reasons if isinstance(reasons, str) else reasons[i]
-            row_errors[i].append(f"{column_label}：{reason}")
-            error_list.append({"sheet": sheet.name, "row": sheet.rows[i], "column": column_label, "reason": reason})
+            row_errors.setdefault(i, []).append(f"{column_label}：{reason}")
+            error_list.append(
+                {"sheet": sheet.name, "row": int(chunk.rows[i]), "column": column_label, "reason": reason}
+            )
 
     for column in dataset.columns:
         if column.name not in by_name or column.kind == ds.DEADLINE:
             continue
         label = sheet.headers[by_name[column.name]].strip() or column.label
-        values, reasons = _parse_column(frame[by_name[column.name]], column)
-        invalid[column.name] = reasons != None  # noqa: E711 - elementwise on an object array
-        fail(invalid[column.name], label, reasons)
+        values, reasons = _parse_column(table.column(by_name[column.name]), column)
+        invalid[column.name] = np.zeros(n, dtype=bool) if reasons is None else reasons != None  # noqa: E711
+        if reasons is not None:
+            fail(invalid[column.name], label, reasons)
         if column.required:
-            fail((values == None) & (reasons == None), label, "必填项为空")  # noqa: E711
+            fail(_mask(values.is_null()) & ~invalid[column.name], label, "必填项为空")
         if column.kind == ds.DATE and column.name in EVENT_DATES:
-            today = date.today()
-            future = np.array([v is not None and v > today for v in values], dtype=bool)
-            fail(future, label, "日期晚于今天，不合理")
+            fail(_mask(pc.greater(values, pa.scalar(date.today()))), label, "日期晚于今天，不合理")
         parsed[column.name] = values
 
     if "deadline" in by_name:
         label = sheet.headers[by_name["deadline"]].strip()
-        starts = parsed.get("filed_on", np.full(n, None, dtype=object))
-        deadlines = np.full(n, None, dtype=object)
-        for i, raw in enumerate(frame[by_name["deadline"]].to_numpy()):
+        starts = parsed["filed_on"].to_pylist() if "filed_on" in parsed else [None] * n
+        deadlines: list = [None] * n
+        reasons = np.full(n, None, dtype=object)
+        for i, (raw, start) in enumerate(zip(table.column(by_name["deadline"]).to_pylist(), starts, strict=True)):
             try:
-                deadlines[i] = nz.parse_deadline(raw, starts[i])
+                deadlines[i] = nz.parse_deadline(raw, start)
             except nz.Invalid as exc:
-                fail(np.arange(n) == i, label, str(exc))
-        parsed["deadline"] = deadlines
+                reasons[i] = str(exc)
+        fail(reasons != None, label, reasons)  # noqa: E711 - elementwise on an object array
+        parsed["deadline"] = pa.array(deadlines, pa.date32())
 
     if dataset.subject_rule:
         _apply_subject_rule(parsed, invalid, n, fail, sheet, by_name)
     error_list.sort(key=lambda e: e["row"])
 
-    accepted_mask = np.array([not e for e in row_errors], dtype=bool)
-    accepted = pd.DataFrame({name: values[accepted_mask] for name, values in parsed.items()})
-    accepted.insert(0, "_row", np.asarray(sheet.rows, dtype=np.int64)[accepted_mask])
-
-    extra_positions = [
-        p
-        for p, h in enumerate(sheet.headers)
-        if p not in mapping and h.strip() not in REJECT_COLUMNS and (h.strip() or _has_data(frame[p]))
-    ]
-    # Unique names: two unknown columns both headed 联系电话 must not share one JSON key (one would be lost).
-    unique_headers = _unique_headers(sheet.headers)
-    extra_headers = [unique_headers[p] for p in extra_positions]
-    for k, position in enumerate(extra_positions):
-        accepted[f"_e{k}"] = frame[position].to_numpy()[accepted_mask]
-
-    reasons = ["；".join(e) for e in row_errors if e]
-    rejected = _rejected_frame(sheet, dataset, mapping, np.flatnonzero(~accepted_mask), reasons)
-    return _Prepared(dataset, sheet, accepted, extra_headers, error_list, rejected, mapping)
+    accepted_mask = np.ones(n, dtype=bool)
+    accepted_mask[list(row_errors)] = False
+    positions = np.flatnonzero(accepted_mask)
+    keep = pa.array(accepted_mask)
+    accepted = {"_row": pa.array(chunk.rows[positions])}
+    accepted |= {name: values.filter(keep) for name, values in parsed.items()}
+    accepted |= {f"_x{p}": table.column(p).filter(keep) for p in unknown}
+    rejected = None
+    if row_errors:
+        indices = np.asarray(sorted(row_errors))
+        reasons = ["；".join(row_errors[i]) for i in indices]
+        rejected = _rejected_frame(part, chunk, indices, reasons)
+    return _Checked(pa.table(accepted), positions, error_list, rejected)
 
 
-def _rejected_frame(
-    sheet: Sheet, dataset: ds.Dataset, mapping: dict[int, str], indices: np.ndarray, reasons: list[str]
-) -> pd.DataFrame:
+def _mask(values) -> np.ndarray:
+    """A pyarrow boolean array as numpy, null as False."""
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+
+def _rejected_frame(part: _Part, chunk: Chunk, indices: np.ndarray, reasons: list[str]) -> pd.DataFrame:
     """Rejected rows as read, for download and reload: the file's headers, 行号, 错误原因."""
-    rejected = sheet.frame.iloc[indices].copy()
+    sheet, dataset, mapping = part.sheet, part.dataset, part.mapping
+    rejected = chunk.table.take(pa.array(indices, pa.int64())).to_pandas()
+    rejected.columns = range(len(sheet.headers))
     # ID numbers are stored only masked, rejected rows (kept in the upload log) included.
     for position, name in mapping.items():
         if dataset.column(name).kind == ds.ID_NO:
@@ -297,15 +395,15 @@ def _rejected_frame(
     rejected.columns = _unique_headers(sheet.headers)
     # A reloaded rejected-rows download carries the previous upload's bookkeeping: replaced below.
     rejected = rejected.drop(columns=[c for c in REJECT_COLUMNS if c in rejected.columns])
-    rejected.insert(0, "行号", np.asarray(sheet.rows, dtype=np.int64)[indices])
+    rejected.insert(0, "行号", chunk.rows[indices])
     if sheet.name:
         rejected.insert(0, "工作表", sheet.name)
     rejected["错误原因"] = reasons
     return rejected.reset_index(drop=True)
 
 
-def _has_data(column: pd.Series) -> bool:
-    return bool((column.str.strip() != "").any())
+def _has_data(column: pa.ChunkedArray) -> bool:
+    return not pc.all(pc.match_substring_regex(column, columns.BLANK)).as_py()
 
 
 def _unique_headers(headers: list[str]) -> list[str]:
@@ -341,28 +439,47 @@ def _parser(column: ds.Column):
     return nz.clean_text
 
 
-def _parse_column(raw: pd.Series, column: ds.Column) -> tuple[np.ndarray, np.ndarray]:
-    """Parse each distinct cell once: (values, reasons) as object arrays, reason None when valid."""
-    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
-    parse = _parser(column)
-    values = np.empty(len(uniques), dtype=object)
-    reasons = np.empty(len(uniques), dtype=object)
-    for i, cell in enumerate(uniques):
-        try:
-            values[i] = parse(cell)
-        except nz.Invalid as exc:
-            reasons[i] = str(exc)
-    return values[codes], reasons[codes]
+# Parsed values by column kind, as Arrow types (text otherwise).
+_ARROW_TYPES = {
+    ds.DATE: pa.date32(),
+    ds.AMOUNT: pa.float64(),
+    ds.PERCENT: pa.float64(),
+    ds.POINT_ID: pa.int64(),
+    ds.BOOL: pa.bool_(),
+}
 
 
-def _apply_subject_rule(parsed: dict, invalid: dict, n: int, fail, sheet: Sheet, by_name: dict) -> None:
+def _parse_column(raw: pa.ChunkedArray, column: ds.Column) -> tuple[pa.Array, np.ndarray | None]:
+    """Parse each distinct cell once: (values, reasons). Reasons is an object array holding the reason of each
+    invalid cell and None elsewhere, or None when every cell is valid. Text, document numbers and credit codes
+    are cleaned all at once where ``columns`` can (exactly as ``normalize`` would), the rest one by one."""
+    encoded = pc.dictionary_encode(raw.combine_chunks())
+    uniques, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+    fast, done = columns.fast_values(uniques, column.kind)
+    values = [None] * len(uniques) if fast is None else fast.to_pylist()
+    todo = range(len(uniques)) if done is None else np.flatnonzero(~done)
+    reasons: list[str | None] = [None] * len(uniques)
+    if len(todo):
+        parse, cells = _parser(column), uniques.to_pylist()
+        for i in todo:
+            try:
+                values[i] = parse(cells[i])
+            except nz.Invalid as exc:
+                reasons[i] = str(exc)
+    typed = pa.array(values, _ARROW_TYPES.get(column.kind, pa.string())).take(codes)
+    if all(r is None for r in reasons):
+        return typed, None
+    return typed, np.array(reasons, dtype=object)[codes]
+
+
+def _apply_subject_rule(parsed: dict, invalid: dict, n: int, fail, sheet: SheetSource, by_name: dict) -> None:
     """Natural persons carry no credit code; everyone else must have one."""
-    subject_type = parsed.get("subject_type", np.full(n, None, dtype=object))
-    codes = parsed.get("credit_code", np.full(n, None, dtype=object))
-    person = subject_type == "自然人"
-    codes = np.where(person, None, codes)
+    subject_type = parsed.get("subject_type", pa.nulls(n, pa.string()))
+    codes = parsed.get("credit_code", pa.nulls(n, pa.string()))
+    person = _mask(pc.equal(subject_type, "自然人"))
+    codes = pc.if_else(pa.array(person), pa.scalar(None, pa.string()), codes)
     label = sheet.headers[by_name["credit_code"]].strip() if "credit_code" in by_name else "统一社会信用代码"
-    empty = (codes == None) & ~invalid.get("credit_code", np.zeros(n, dtype=bool))  # noqa: E711
+    empty = _mask(codes.is_null()) & ~invalid.get("credit_code", np.zeros(n, dtype=bool))
     fail(~person & empty, label, "非自然人的统一社会信用代码为必填项")
     parsed["credit_code"] = codes
 
@@ -370,60 +487,76 @@ def _apply_subject_rule(parsed: dict, invalid: dict, n: int, fail, sheet: Sheet,
 # --- writing -------------------------------------------------------------------
 
 
-def _group_by_dataset(prepared: list[_Prepared], result: IngestResult) -> list[_Prepared]:
-    """Sheets of one dataset are written together; a key seen twice keeps its first row."""
-    grouped = []
-    for name in dict.fromkeys(p.dataset.name for p in prepared):
-        parts = [p for p in prepared if p.dataset.name == name]
-        frame = pd.concat([p.accepted for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].accepted
-        extras = list(dict.fromkeys(h for p in parts for h in p.extra_headers))
-        if len(parts) > 1:
-            frame = _align_extras(parts, extras)
-        key = list(parts[0].dataset.key)
-        dup = frame.duplicated(subset=key, keep="first").to_numpy()
-        if dup.any():
-            _reject_duplicates(parts, frame, dup, key, result)
-            frame = frame[~dup].reset_index(drop=True)
-        grouped.append(_Prepared(parts[0].dataset, parts[0].sheet, frame, extras, [], pd.DataFrame()))
-    return grouped
+def _new_stage(con, dataset: ds.Dataset) -> _Staged:
+    """A temporary table shaped like the dataset's (upload_id aside), plus each row's file row and sheet."""
+    stage = _Staged(dataset, f"staged_{dataset.name}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {stage.table} AS SELECT * EXCLUDE (upload_id) FROM {dataset.name} LIMIT 0"
+    )
+    con.execute(f"ALTER TABLE {stage.table} ADD COLUMN _row BIGINT")
+    con.execute(f"ALTER TABLE {stage.table} ADD COLUMN _part INTEGER")
+    return stage
 
 
-def _reject_duplicates(parts: list[_Prepared], frame: pd.DataFrame, dup: np.ndarray, key: list, result) -> None:
-    """The later row of a key seen twice is rejected, naming the first (and its sheet, if another)."""
-    part_of_row = np.concatenate([np.full(len(p.accepted), k) for k, p in enumerate(parts)])
-    firsts = frame.assign(_part=part_of_row)[~dup].set_index(key)
-    labels = "、".join(parts[0].dataset.column(c).label for c in key)
-    positions: dict[int, list[int]] = {}
-    reasons: dict[int, list[str]] = {}
-    row_index: dict[int, dict[int, int]] = {}  # file row number → position in the sheet, per part
-    for i in np.flatnonzero(dup):
-        k = tuple(frame.loc[i, key]) if len(key) > 1 else frame.loc[i, key[0]]
-        first_row, first_part = int(firsts.loc[k, "_row"]), int(firsts.loc[k, "_part"])
-        part = int(part_of_row[i])
-        where = f"工作表「{parts[first_part].sheet.name}」" if first_part != part else ""
-        reason = f"与{where}第 {first_row} 行的键重复（{labels}）"
-        row = int(frame.loc[i, "_row"])
-        result.errors.append({"sheet": parts[part].sheet.name, "row": row, "column": "", "reason": reason})
-        if part not in row_index:
-            row_index[part] = {r: j for j, r in enumerate(parts[part].sheet.rows)}
-        positions.setdefault(part, []).append(row_index[part][row])
-        reasons.setdefault(part, []).append(reason)
-        result.rejected += 1
+def _reject_duplicates(con, stage: _Staged, part: _Part, chunk: Chunk, checked: _Checked) -> pa.Table:
+    """A key seen before in the file (this chunk, an earlier one, an earlier sheet) rejects the later row,
+    naming the first (and its sheet, if another). Returns the accepted rows without them."""
+    accepted = checked.accepted
+    if not accepted.num_rows:
+        return accepted
+    key = list(stage.dataset.key)
+    keys = ", ".join(key)
+    numbered = accepted.select(["_row", *key]).append_column("_i", pa.array(np.arange(accepted.num_rows)))
+    con.register("chunk_keys", numbered)
+    try:
+        found = con.execute(
+            f"""SELECT c._i, coalesce(s._row, c.first_row), coalesce(s._part, ?)
+            FROM (SELECT _i, {keys}, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
+                  FROM chunk_keys WINDOW w AS (PARTITION BY {keys} ORDER BY _i)) AS c
+            LEFT JOIN {stage.table} AS s ON {" AND ".join(f"s.{k} = c.{k}" for k in key)}
+            WHERE s._row IS NOT NULL OR c.n > 1
+            ORDER BY c._i""",
+            [part.index],
+        ).fetchall()
+    finally:
+        con.unregister("chunk_keys")
+    if not found:
+        return accepted
+    labels = "、".join(stage.dataset.column(c).label for c in key)
+    rows = accepted.column("_row").to_numpy()
+    reasons = []
+    for i, first_row, first_part in found:
+        where = f"工作表「{stage.parts[first_part].sheet.name}」" if first_part != part.index else ""
+        reasons.append(f"与{where}第 {first_row} 行的键重复（{labels}）")
+        error = {"sheet": part.sheet.name, "row": int(rows[i]), "column": "", "reason": reasons[-1]}
+        stage.duplicate_errors.append(error)
+    duplicates = np.array([i for i, _, _ in found])
     # Rejected for a duplicate key is rejected all the same: in the download and the upload log too.
-    frames = [] if result.rejected_rows is None else [result.rejected_rows]
-    for part, where in positions.items():
-        p = parts[part]
-        frames.append(_rejected_frame(p.sheet, p.dataset, p.mapping, np.asarray(where), reasons[part]))
-    result.rejected_rows = pd.concat(frames, ignore_index=True)
+    stage.duplicate_rejects.append(_rejected_frame(part, chunk, checked.positions[duplicates], reasons))
+    keep = np.ones(accepted.num_rows, dtype=bool)
+    keep[duplicates] = False
+    return accepted.filter(pa.array(keep))
 
 
-def _align_extras(parts: list[_Prepared], extras: list[str]) -> pd.DataFrame:
-    frames = []
-    for p in parts:
-        frame = p.accepted.rename(columns={f"_e{k}": f"_x{extras.index(h)}" for k, h in enumerate(p.extra_headers)})
-        frames.append(frame)
-    merged = pd.concat(frames, ignore_index=True)
-    return merged.rename(columns={f"_x{k}": f"_e{k}" for k in range(len(extras))})
+def _append(con, stage: _Staged, part: _Part, accepted: pa.Table, unknown: list[int]) -> None:
+    """Accepted rows into the dataset's staging table; unknown columns by header, across sheets."""
+    unique = _unique_headers(part.sheet.headers)
+    added = {"_part": pa.array(np.full(accepted.num_rows, part.index, dtype=np.int32))}
+    for p in unknown:
+        column = stage.extra_columns.get(unique[p])
+        if column is None:
+            column = stage.extra_columns[unique[p]] = f"_e{len(stage.extra_columns)}"
+            con.execute(f"ALTER TABLE {stage.table} ADD COLUMN {column} VARCHAR")
+        added[column] = accepted.column(f"_x{p}")
+    rows = accepted.drop_columns([f"_x{p}" for p in unknown])
+    for name, values in added.items():
+        rows = rows.append_column(name, values)
+    con.register("chunk_rows", rows)
+    try:
+        con.execute(f"INSERT INTO {stage.table} BY NAME SELECT * FROM chunk_rows")
+    finally:
+        con.unregister("chunk_rows")
+    stage.rows += rows.num_rows
 
 
 def _table_columns(con, table: str) -> list[tuple[str, str]]:
@@ -436,51 +569,36 @@ def _table_columns(con, table: str) -> list[tuple[str, str]]:
     ]
 
 
-def _upsert(con, prepared: _Prepared, upload_id: int) -> tuple[int, int, int]:
+def _upsert(con, staged: _Staged, upload_id: int) -> tuple[int, int, int]:
     """(loaded, updated, unchanged). Identifiers come from the schema only; values are bound."""
-    dataset = prepared.dataset
-    table = dataset.name
-    columns = _table_columns(con, table)
-    stage_df = prepared.accepted
-    con.register("stage_df", stage_df)
-    try:
-        select, params = [], []
-        for name, dtype in columns:
-            if name == "upload_id":
-                select.append(f"CAST(? AS INTEGER) AS {name}")
-                params.append(upload_id)
-            elif name == "extra":
-                extra_sql, extra_params = _extra_sql(prepared.extra_headers)
-                select.append(extra_sql + " AS extra")
-                params.extend(extra_params)
-            elif name in stage_df.columns:
-                select.append(f"CAST({name} AS {dtype}) AS {name}")
-            else:
-                select.append(f"CAST(NULL AS {dtype}) AS {name}")
-        con.execute("DROP TABLE IF EXISTS stage")
-        con.execute(f"CREATE TEMP TABLE stage AS SELECT {', '.join(select)} FROM stage_df", params)
-    finally:
-        con.unregister("stage_df")
+    dataset = staged.dataset
+    table, stage = dataset.name, staged.table
+    names = [name for name, _ in _table_columns(con, table)]
+    if staged.extra_headers:
+        extra_sql, params = _extra_sql(staged.extra_headers, [staged.extra_columns[h] for h in staged.extra_headers])
+        con.execute(f"UPDATE {stage} SET extra = {extra_sql}", params)
 
     key_match = " AND ".join(f"t.{k} = s.{k}" for k in dataset.key)
-    compared = [name for name, _ in columns if name not in ("upload_id",) and name not in dataset.key]
+    compared = [name for name in names if name != "upload_id" and name not in dataset.key]
     differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compared) or "FALSE"
-    con.execute(
-        f"INSERT INTO replaced_rows SELECT ?, ?, to_json(t) FROM {table} t JOIN stage s ON {key_match} WHERE {differs}",
+    updated = con.execute(
+        f"INSERT INTO replaced_rows SELECT ?, ?, to_json(t) FROM {table} t JOIN {stage} s ON {key_match} WHERE {differs}",
         [upload_id, table],
-    )
-    updated = con.execute("SELECT count(*) FROM replaced_rows WHERE upload_id = ? AND dataset = ?", [upload_id, table])
-    updated = updated.fetchall()[0][0]
-    con.execute(f"DELETE FROM {table} t USING stage s WHERE {key_match} AND ({differs})")
-    inserted = con.execute(
-        f"INSERT INTO {table} SELECT s.* FROM stage s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {key_match})"
     ).fetchall()[0][0]
-    con.execute("DROP TABLE stage")
-    return inserted - updated, updated, len(stage_df) - inserted
+    con.execute(f"DELETE FROM {table} t USING {stage} s WHERE {key_match} AND ({differs})")
+    values = ", ".join("?" if name == "upload_id" else f"s.{name}" for name in names)
+    inserted = con.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} FROM {stage} s"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {key_match})",
+        [upload_id],
+    ).fetchall()[0][0]
+    con.execute(f"DROP TABLE {stage}")
+    return inserted - updated, updated, staged.rows - inserted
 
 
-def _extra_sql(extra_headers: list[str]) -> tuple[str, list[str]]:
-    """Unknown columns as one JSON object per row (NULL when all of them are empty), and its key parameters.
+def _extra_sql(extra_headers: list[str], column_names: list[str] | None = None) -> tuple[str, list[str]]:
+    """Unknown columns (``column_names``: _e0, _e1, … by default) as one JSON object per row (NULL when all of
+    them are empty), and its key parameters.
 
     Only filled cells, keys in name order: the same data must give the same JSON whatever the
     column order, and whatever other sheets of the workbook had, so that a re-upload compares
@@ -488,7 +606,8 @@ def _extra_sql(extra_headers: list[str]) -> tuple[str, list[str]]:
     """
     if not extra_headers:
         return "CAST(NULL AS JSON)", []
-    cells = [f"nullif(trim(_e{k}), '')" for k in range(len(extra_headers))]
+    column_names = column_names or [f"_e{k}" for k in range(len(extra_headers))]
+    cells = [f"nullif(trim({name}), '')" for name in column_names]
     order = sorted(range(len(extra_headers)), key=lambda k: extra_headers[k])
     entries = ", ".join(f"{{'k': ?, 'v': {cells[k]}}}" for k in order)
     filled = f"map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL))"

@@ -20,6 +20,12 @@ EARLIEST_DATE = date(1949, 10, 1)
 EXCEL_EPOCH = date(1899, 12, 30)
 
 _SPACES = re.compile(r"\s+")
+# The characters Python calls whitespace (str.isspace, what \s matches), spelled out for pyarrow's regexes.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 class Invalid(ValueError):

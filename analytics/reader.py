@@ -1,29 +1,44 @@
 """Reading spreadsheet exports into grids of text, as the file shows them.
 
-A file becomes one ``Sheet`` per worksheet (one for a CSV): its header, its
-data rows as text with their row numbers in the file, and the title, total
-and note rows it skipped. Which dataset a sheet holds is decided later, from
-its header; here we only need to know which headers exist at all.
+A file becomes one sheet per worksheet (one for a CSV): its header, its data
+rows as text with their row numbers in the file, and the title, total and
+note rows it skipped. Which dataset a sheet holds is decided later, from its
+header; here we only need to know which headers exist at all.
+
+``open_file`` finds each sheet's header and hands out its rows a chunk at a
+time (``SheetSource.chunks``), so a large file is never held as text or as a
+frame all at once; ``read_file`` reads every chunk into one ``Sheet``. A CSV
+is read with pyarrow's streaming reader when every row is as wide as the
+header (the usual export), otherwise with pandas, which pads short rows and
+whose errors we translate; both yield the same text.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
-from analytics.normalize import header_key
+from analytics.normalize import WHITESPACE, header_key
 
 # The header is looked for in the first rows only: titles take a few at most.
 HEADER_SEARCH_ROWS = 30
 MAX_COLUMNS = 500
+# Rows read, checked and staged at a time: memory follows this, not the file's size.
+CHUNK_ROWS = 100_000
 # An xlsx is a zip: refuse one that would inflate far beyond any real export.
 MAX_UNZIPPED_BYTES = 1_500_000_000
 MAX_COMPRESSION_RATIO = 200
@@ -34,10 +49,18 @@ MAX_SHEET_CELLS = 20_000_000
 
 TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
 NOTE_PREFIXES = ("制表", "填报说明", "备注", "注:", "注：", "说明", "审核", "负责人", "填表", "数据截至", "数据来源")
+UNKNOWN_ENCODING = "无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030），请另存为 UTF-8 编码的 CSV"
+_BLOCK_BYTES = 1 << 24  # pyarrow's read block, and the slice transcoded at a time
 
 
 class ReadError(ValueError):
     """The file cannot be read at all; the message is shown to analysts."""
+
+
+class Restart(Exception):
+    """The chunks handed out so far must be read again from the start (and the headers looked at
+    again): the fast CSV reader met a row it cannot read, or a row wider than the header widened
+    the sheet, after some chunks had gone out. The next ``chunks()`` reads the file the slower way."""
 
 
 @dataclass
@@ -57,41 +80,103 @@ class ReadResult:
     unrecognised_sheets: list[str] = field(default_factory=list)
 
 
-def read_file(data: bytes, file_name: str, known_headers: set[str]) -> ReadResult:
-    """Read a CSV or Excel export; ``known_headers`` are normalised header keys."""
-    if not data or not data.strip():
+@dataclass
+class Chunk:
+    """Consecutive data rows of a sheet, without its blank, total and note rows."""
+
+    table: pa.Table  # text cells; column i holds the file's column i
+    rows: np.ndarray  # the file's row number of each row
+    skipped: list[tuple[int, str]]  # (row, why) for the total and note rows left out
+
+
+class SheetSource:
+    """A sheet whose header is known; ``chunks()`` reads its data rows."""
+
+    name: str | None
+    header_row: int
+    headers: list[str]
+    skipped: list[tuple[int, str]]  # the title rows above the header
+
+    def chunks(self) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+
+@dataclass
+class OpenFile:
+    encoding: str | None
+    sheets: list[SheetSource]
+    unrecognised_sheets: list[str] = field(default_factory=list)
+
+
+def open_file(data: bytes, file_name: str, known_headers: set[str], chunk_rows: int | None = None) -> OpenFile:
+    """Find the header of each sheet of a CSV or Excel export; ``known_headers`` are normalised header keys.
+    Rows come ``chunk_rows`` (default CHUNK_ROWS) at a time."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    if not data or re.search(rb"\S", data) is None:
         raise ReadError("文件为空")
     lower = file_name.lower()
     if lower.endswith((".xlsx", ".xlsm", ".xls")):
-        return _read_excel(data, known_headers)
+        return _open_excel(data, known_headers, chunk_rows)
     if lower.endswith((".csv", ".txt", ".tsv")):
-        return _read_csv(data, known_headers)
+        return _open_csv(data, known_headers, chunk_rows)
     raise ReadError(f"不支持的文件类型：{file_name}（请上传 .csv、.xlsx 或 .xls 文件）")
+
+
+def read_file(data: bytes, file_name: str, known_headers: set[str]) -> ReadResult:
+    """Read a CSV or Excel export whole: every sheet's rows in one frame."""
+    opened = open_file(data, file_name, known_headers)
+    return ReadResult(opened.encoding, [_whole(s) for s in opened.sheets], opened.unrecognised_sheets)
+
+
+def _whole(source: SheetSource) -> Sheet:
+    while True:
+        try:
+            chunks = list(source.chunks())
+            break
+        except Restart:
+            continue
+    width = len(source.headers)
+    if chunks:
+        frame = pa.concat_tables([c.table for c in chunks]).to_pandas()
+        frame.columns = range(width)
+    else:
+        frame = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width)})
+    rows = [int(r) for c in chunks for r in c.rows]
+    skipped = source.skipped + [s for c in chunks for s in c.skipped]
+    return Sheet(source.name, source.header_row, list(source.headers), frame, rows, skipped)
 
 
 # --- CSV -------------------------------------------------------------------
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and the name of the encoding: UTF-8 (with or without BOM), UTF-16, GB18030/GBK."""
+def encoding_of(data: bytes) -> tuple[str, str, int]:
+    """(name reported, Python codec, BOM length) of a CSV: UTF-8 with or without BOM, UTF-16, or
+    GB18030/GBK. UTF-8 is checked over the whole file (a file mixing it with GBK is refused, naming
+    the first line that is not UTF-8); GBK is checked as the file is read."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
+        return "UTF-16", "utf-16", 0
     if b"\x00" in data[:8192]:
         raise ReadError("文件不是文本格式的 CSV（含二进制内容），请确认文件类型")
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "UTF-8 (BOM)"
-        except UnicodeDecodeError as exc:
-            raise ReadError(_mixed_message(data[3:], exc)) from None
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if _is_utf8(data, bom):
+        return ("UTF-8 (BOM)" if bom else "UTF-8"), "utf-8", bom
     try:
-        return data.decode("utf-8"), "UTF-8"
+        codecs.utf_8_decode(memoryview(data)[bom:], "strict", True)
     except UnicodeDecodeError as utf8_error:
-        if _looks_mixed(data, utf8_error):
-            raise ReadError(_mixed_message(data, utf8_error)) from None
-        try:
-            return data.decode("gb18030"), "GBK"
-        except UnicodeDecodeError:
-            raise ReadError("无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030），请另存为 UTF-8 编码的 CSV") from None
+        text = data[bom : bom + utf8_error.end]
+        if bom or _looks_mixed(text, utf8_error):
+            raise ReadError(_mixed_message(text, utf8_error)) from None
+    return "GBK", "gb18030", 0
+
+
+def _is_utf8(data: bytes, start: int) -> bool:
+    """Whether data[start:] is valid UTF-8, checked by Arrow's validator without decoding it."""
+    offsets = pa.py_buffer(np.array([start, len(data)], dtype=np.int64))
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _looks_mixed(data: bytes, utf8_error: UnicodeDecodeError) -> bool:
@@ -117,67 +202,210 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return max((",", "\t", ";", "|"), key=sample.count)
 
 
-def _read_csv(data: bytes, known_headers: set[str]) -> ReadResult:
-    text, encoding = decode(data)
-    if not text.strip():  # a BOM, or UTF-16 spaces: bytes, but nothing in them
-        raise ReadError("文件为空")
-    head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+def _head(data: bytes, start: int, codec: str) -> str:
+    """The decoded text of the file's first lines: more than HEADER_SEARCH_ROWS of them, or all."""
+    size = 1 << 16
+    while True:
+        final = start + size >= len(data)
+        try:
+            text = codecs.getincrementaldecoder(codec)().decode(data[start : start + size], final)
+        except UnicodeDecodeError:
+            raise ReadError(UNKNOWN_ENCODING) from None
+        if final or len(text.splitlines()) > HEADER_SEARCH_ROWS:
+            return text
+        size *= 4
+
+
+def _open_csv(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFile:
+    encoding, codec, bom = encoding_of(data)
+    if codec == "utf-16":  # rare and small: as UTF-8 from here on
+        try:
+            data, codec, bom = data.decode("utf-16").encode("utf-8"), "utf-8", 0
+        except UnicodeDecodeError:
+            raise ReadError(UNKNOWN_ENCODING) from None
+    head = _head(data, bom, codec)
+    if not head.strip() and len(head.splitlines()) <= HEADER_SEARCH_ROWS:  # the whole file, and blank
+        raise ReadError("文件为空")  # a BOM, or UTF-16 spaces: bytes, but nothing in them
+    head_lines = head.splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = _sniff_delimiter(head_lines)
     try:
         head_rows = list(csv.reader(head_lines, delimiter=delimiter))
     except csv.Error as exc:  # a cell over csv's field limit: no export has one
-        raise ReadError(f"CSV 格式错误：{_parser_detail(exc, 0)}") from None
+        raise ReadError(f"CSV 格式错误：{_parser_detail(exc, 1)}") from None
     header_index = find_header(head_rows, known_headers)
     if header_index is None:
-        return ReadResult(encoding, [], ["CSV"])
+        return OpenFile(encoding, [], ["CSV"])
     headers = head_rows[header_index]
     if len(headers) > MAX_COLUMNS:
         raise ReadError(f"列数过多（{len(headers)} 列），不是有效的数据导出文件")
-
-    def parse(width: int) -> pd.DataFrame:
-        return pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            skiprows=header_index + 1,
-            names=range(width),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            index_col=False,
-            on_bad_lines="error",
-        )
-
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            frame = parse(len(headers))
-        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            # A row has more cells than the header (pandas drops them with a warning): keep them
-            # under empty headers, as an Excel sheet would, so no cell is lost without a word.
-            width = max(len(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter))
-            if width > MAX_COLUMNS:
-                raise ReadError(f"列数过多（{width} 列），不是有效的数据导出文件")
-            headers = headers + [""] * (width - len(headers))
-            frame = parse(width)
-    except ReadError:
-        raise
-    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        raise ReadError(f"CSV 格式错误：{_parser_detail(exc, header_index)}") from None
-    rows = list(range(header_index + 2, header_index + 2 + len(frame)))
-    sheet = _finish_sheet(None, header_index + 1, headers, frame, rows)
-    sheet.skipped[:0] = [(i + 1, "标题行") for i in range(header_index) if any(c.strip() for c in head_rows[i])]
-    return ReadResult(encoding, [sheet])
+    # The data starts after the header line: its position in bytes, from the lines as split above.
+    before = "".join(head.splitlines(keepends=True)[: header_index + 1])
+    start = bom + len(before.encode(codec))
+    titles = [(i + 1, "标题行") for i in range(header_index) if any(c.strip() for c in head_rows[i])]
+    source = _CsvSheet(data, start, codec, delimiter, header_index + 1, [str(h) for h in headers], titles, chunk_rows)
+    return OpenFile(encoding, [source])
 
 
-def _parser_detail(exc: Exception, header_index: int) -> str:
+class _CsvSheet(SheetSource):
+    def __init__(self, data, start, codec, delimiter, header_row, headers, titles, chunk_rows):
+        self.name, self.header_row, self.headers, self.skipped = None, header_row, headers, titles
+        self._data, self._start, self._codec, self._delimiter = data, start, codec, delimiter
+        self._chunk_rows = chunk_rows
+        self._fast = True  # pyarrow first; pandas once pyarrow has failed
+
+    def _stream(self):
+        """The data rows as a binary UTF-8 stream; a non-UTF-8 file is transcoded a slice at a time."""
+        if self._codec == "utf-8":
+            stream = io.BytesIO(self._data)  # shares the bytes, no copy
+            stream.seek(self._start)
+            return stream
+        return io.BufferedReader(_Utf8Stream(self._data, self._start, self._codec), _BLOCK_BYTES)
+
+    def chunks(self) -> Iterator[Chunk]:
+        handed_out = 0
+        while True:
+            try:
+                reader = self._arrow_batches() if self._fast else self._pandas_batches()
+                for table in _rechunk(reader, self._chunk_rows):
+                    yield _finish(table, self.header_row + 1 + handed_out)
+                    handed_out += table.num_rows
+                return
+            except _SlowerWay:
+                if handed_out:
+                    raise Restart from None
+
+    def _arrow_batches(self) -> Iterator[pa.Table]:
+        names = [str(i) for i in range(len(self.headers))]
+        stream = self._stream()
+        try:
+            reader = pcsv.open_csv(
+                stream,
+                read_options=pcsv.ReadOptions(column_names=names, block_size=_BLOCK_BYTES),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=self._delimiter, newlines_in_values=True, ignore_empty_lines=False
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        except Exception as exc:
+            transcoding_failed = isinstance(stream, io.BufferedReader) and stream.raw.failed
+            if isinstance(exc, UnicodeDecodeError) or transcoding_failed:
+                raise ReadError(UNKNOWN_ENCODING) from None
+            if not isinstance(exc, pa.ArrowInvalid):
+                raise
+            self._fast = False  # a row wider or narrower than the header, a quote left open, …
+            raise _SlowerWay from None
+
+    def _pandas_batches(self) -> Iterator[pa.Table]:
+        width = len(self.headers)
+        try:
+            frames = pd.read_csv(
+                self._stream(),
+                sep=self._delimiter,
+                header=None,
+                names=range(width),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+                on_bad_lines="error",
+                encoding="utf-8",
+                chunksize=self._chunk_rows,
+            )
+            schema = pa.schema([(str(i), pa.string()) for i in range(width)])
+            while True:
+                # A row with more cells than the header: pandas drops them with a warning, or says
+                # "Expected n fields" when the row is not in the first chunk.
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    frame = next(frames, None)
+                if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+                    self._widen()
+                    raise _SlowerWay
+                if frame is None:
+                    return
+                yield pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False).cast(schema)
+        except UnicodeDecodeError:
+            raise ReadError(UNKNOWN_ENCODING) from None
+        except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+            if re.search(r"Expected \d+ fields in line \d+", str(exc)):
+                self._widen()
+                raise _SlowerWay from None
+            raise ReadError(f"CSV 格式错误：{_parser_detail(exc, self.header_row + 1)}") from None
+
+    def _widen(self) -> None:
+        """A row has more cells than the header: keep them under empty headers, as an Excel sheet
+        would, so no cell is lost without a word."""
+        text = io.TextIOWrapper(self._stream(), "utf-8", newline="")
+        try:
+            width = max(len(row) for row in csv.reader(text, delimiter=self._delimiter))
+        except csv.Error as exc:
+            raise ReadError(f"CSV 格式错误：{_parser_detail(exc, self.header_row + 1)}") from None
+        if width > MAX_COLUMNS:
+            raise ReadError(f"列数过多（{width} 列），不是有效的数据导出文件")
+        self.headers = self.headers + [""] * (width - len(self.headers))
+
+
+class _SlowerWay(Exception):
+    """Read this sheet again, with pandas (or wider)."""
+
+
+class _Utf8Stream(io.RawIOBase):
+    """data[start:] in another encoding, as UTF-8 bytes: decoded a slice at a time."""
+
+    def __init__(self, data: bytes, start: int, codec: str):
+        self._data, self._position = memoryview(data), start
+        self._decoder = codecs.getincrementaldecoder(codec)()
+        self._pending, self._offset = b"", 0
+        self.failed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._offset == len(self._pending) and self._position < len(self._data):
+            piece = self._data[self._position : self._position + _BLOCK_BYTES]
+            self._position += len(piece)
+            try:
+                text = self._decoder.decode(piece, self._position >= len(self._data))
+            except UnicodeDecodeError:
+                self.failed = True
+                raise
+            self._pending, self._offset = text.encode("utf-8"), 0
+        n = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:n] = self._pending[self._offset : self._offset + n]
+        self._offset += n
+        return n
+
+
+def _rechunk(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
+    """Tables of ``rows`` rows (the last one shorter) from tables of any size."""
+    pending, count = [], 0
+    for table in tables:
+        pending.append(table)
+        count += table.num_rows
+        while count >= rows:
+            merged = pa.concat_tables(pending)
+            yield merged.slice(0, rows)
+            pending, count = [merged.slice(rows)], count - rows
+    if count:
+        yield pa.concat_tables(pending)
+
+
+def _parser_detail(exc: Exception, first_line: int) -> str:
+    """pandas' or csv's error in Chinese; ``first_line`` is the file's line number of the text parsed."""
     message = str(exc)
     if m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message):
         expected, line, saw = m.groups()
-        return f"第 {int(line) + header_index + 1} 行有 {saw} 列，表头只有 {expected} 列"
+        return f"第 {int(line) + first_line - 1} 行有 {saw} 列，表头只有 {expected} 列"
     if m := re.search(r"EOF inside string starting at row (\d+)", message):
-        return f"第 {int(m.group(1)) + 1} 行起有未闭合的引号（单元格中的英文双引号应成对出现）"
+        return f"第 {int(m.group(1)) + first_line} 行起有未闭合的引号（单元格中的英文双引号应成对出现）"
     if m := re.search(r"field larger than field limit \((\d+)\)", message):
         return f"有单元格超过 {int(m.group(1))} 个字符，不是有效的数据导出文件"
     return message.splitlines()[0][:200]
@@ -320,7 +548,7 @@ def _ref(row: int, column: int) -> str:
     return f"{letters}{row}"
 
 
-def _read_excel(data: bytes, known_headers: set[str]) -> ReadResult:
+def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFile:
     import python_calamine
 
     if data[:2] == b"PK":
@@ -335,31 +563,75 @@ def _read_excel(data: bytes, known_headers: set[str]) -> ReadResult:
             worksheet = workbook.get_sheet_by_name(name)
             if worksheet.width > MAX_COLUMNS:
                 raise ReadError(f"工作表「{name}」列数过多（{worksheet.width} 列），不是有效的数据导出文件")
-            first_row = worksheet.start[0] if worksheet.start else 0
-            grid = [[cell_text(v) for v in row] for row in worksheet.to_python()]
+            source = _ExcelSheet(name, worksheet, chunk_rows)
+            head = [_texts(row) for row in itertools.islice(source.rows(), HEADER_SEARCH_ROWS)]
         except ReadError:
             raise
         except Exception:
             raise ReadError(f"无法读取工作表「{name}」：文件已损坏") from None
-        header_index = find_header(grid[:HEADER_SEARCH_ROWS], known_headers)
+        header_index = find_header(head, known_headers)
         if header_index is None:
-            if any(any(c for c in row) for row in grid):
+            if any(any(c for c in row) for row in head) or source.has_cells(HEADER_SEARCH_ROWS):
                 unrecognised.append(name)
             continue
-        headers = grid[header_index]
-        body = grid[header_index + 1 :]
-        frame = pd.DataFrame(body, columns=range(len(headers)), dtype=str) if body else _empty(len(headers))
-        start = first_row + header_index + 2
-        sheet = _finish_sheet(name, start - 1, headers, frame, list(range(start, start + len(body))))
-        sheet.skipped[:0] = [(first_row + i + 1, "标题行") for i in range(header_index) if any(grid[i])]
-        sheets.append(sheet)
+        source.found(header_index, head)
+        sheets.append(source)
     if not sheets and not unrecognised:
         raise ReadError("文件为空（所有工作表都没有内容）")
-    return ReadResult(None, sheets, unrecognised)
+    return OpenFile(None, sheets, unrecognised)
 
 
-def _empty(width: int) -> pd.DataFrame:
-    return pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width)})
+class _ExcelSheet(SheetSource):
+    def __init__(self, name: str, worksheet, chunk_rows: int):
+        self.name, self._worksheet, self._chunk_rows = name, worksheet, chunk_rows
+        self._first_row = worksheet.start[0] if worksheet.start else 0  # leading empty rows are not read
+
+    def rows(self) -> Iterator[list]:
+        return itertools.islice(self._worksheet.iter_rows(), self._first_row, None)
+
+    def has_cells(self, after: int) -> bool:
+        return any(any(c != "" for c in row) for row in itertools.islice(self.rows(), after, None))
+
+    def found(self, header_index: int, head: list[list[str]]) -> None:
+        self._skip = header_index + 1
+        self.header_row = self._first_row + header_index + 1
+        self.headers = [str(h) for h in head[header_index]]
+        self.skipped = [(self._first_row + i + 1, "标题行") for i in range(header_index) if any(head[i])]
+
+    def chunks(self) -> Iterator[Chunk]:
+        rows = itertools.islice(self.rows(), self._skip, None)
+        first = self.header_row + 1
+        try:
+            while batch := list(itertools.islice(rows, self._chunk_rows)):
+                yield _finish(_text_table(batch, len(self.headers)), first)
+                first += len(batch)
+        except Exception as exc:
+            if isinstance(exc, ReadError):
+                raise
+            raise ReadError(f"无法读取工作表「{self.name}」：文件已损坏") from None
+
+
+def _texts(row: list) -> list[str]:
+    return [v if type(v) is str else cell_text(v) for v in row]
+
+
+def _text_table(rows: list[list], width: int) -> pa.Table:
+    """Excel rows as columns of the text a CSV would hold; each distinct non-text cell converted once."""
+    columns = []
+    for values in zip(*rows, strict=True):
+        if not all(type(v) is str for v in values):
+            seen: dict = {}
+            values = [v if type(v) is str else _memo(seen, v) for v in values]
+        columns.append(pa.array(values, pa.string()))
+    return pa.table(columns, names=[str(i) for i in range(width)])
+
+
+def _memo(seen: dict, value) -> str:
+    key = (type(value), value)  # True == 1 == 1.0, but their texts differ
+    text = seen.get(key)
+    if text is None:
+        text = seen[key] = cell_text(value)
+    return text
 
 
 def cell_text(value: object) -> str:
@@ -390,21 +662,33 @@ def find_header(rows: list[list[str]], known_headers: set[str]) -> int | None:
     return best
 
 
-def _finish_sheet(name: str | None, header_row: int, headers: list, frame: pd.DataFrame, rows: list[int]) -> Sheet:
-    """Drop blank rows silently and total/note rows with a reason."""
-    headers = [str(h) for h in headers]
-    if frame.empty:
-        return Sheet(name, header_row, headers, frame, rows, [])
-    filled = frame.apply(lambda col: col.str.strip() != "").to_numpy()
-    filled_count = filled.sum(axis=1)
-    first_cell = pd.Series(frame.to_numpy()[np.arange(len(frame)), filled.argmax(axis=1)]).str.strip()
-    is_total = first_cell.str.startswith(TOTAL_PREFIXES).to_numpy()
-    is_note = first_cell.str.startswith(NOTE_PREFIXES).to_numpy().copy()
-    # A long row is a note only when every filled cell is one (制表人：… 审核人：… 制表日期：… footers).
-    for i in np.flatnonzero(is_note & (filled_count > 2)):
-        cells = [str(c).strip() for c in frame.iloc[i].to_numpy()]
-        is_note[i] = all(c.startswith(NOTE_PREFIXES) for c in cells if c)
-    keep = (filled_count > 0) & ~is_total & ~is_note
-    skipped = [(rows[i], "合计行" if is_total[i] else "说明行") for i in np.flatnonzero(is_total | is_note)]
-    kept_rows = np.asarray(rows)[keep].tolist()
-    return Sheet(name, header_row, headers, frame[keep].reset_index(drop=True), kept_rows, skipped)
+def _finish(table: pa.Table, first_row: int) -> Chunk:
+    """Number the rows, drop blank rows silently and total/note rows with a reason."""
+    n = table.num_rows
+    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    if n == 0:
+        return Chunk(table, rows, [])
+    # Only a row whose first cell is blank or starts like a total or note can be one of those: look closer at those.
+    lead = pc.utf8_ltrim(table.column(0), characters=WHITESPACE)
+    suspect = pc.equal(lead, "")
+    for prefix in TOTAL_PREFIXES + NOTE_PREFIXES:
+        suspect = pc.or_(suspect, pc.starts_with(lead, prefix))
+    keep = np.ones(n, dtype=bool)
+    skipped = []
+    candidates = np.flatnonzero(suspect.to_numpy(zero_copy_only=False))
+    for i, row in zip(candidates, table.take(candidates).to_pylist(), strict=True):
+        filled = [cell.strip() for cell in row.values() if cell.strip()]
+        if not filled:
+            keep[i] = False
+        elif filled[0].startswith(TOTAL_PREFIXES):
+            keep[i] = False
+            skipped.append((int(rows[i]), "合计行"))
+        # A long row is a note only when every filled cell is one (制表人：… 审核人：… 制表日期：… footers).
+        elif filled[0].startswith(NOTE_PREFIXES) and (
+            len(filled) <= 2 or all(c.startswith(NOTE_PREFIXES) for c in filled)
+        ):
+            keep[i] = False
+            skipped.append((int(rows[i]), "说明行"))
+    if keep.all():
+        return Chunk(table, rows, skipped)
+    return Chunk(table.filter(keep), rows[keep], skipped)

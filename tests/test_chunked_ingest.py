@@ -1,0 +1,189 @@
+"""Reading and loading a chunk at a time gives what reading the file whole gives: same rows, row numbers,
+skipped rows, errors and duplicate-key reasons, whichever CSV parser read it; and the vectorised cleaners
+in analytics.columns agree with normalize cell by cell."""
+
+from __future__ import annotations
+
+import sys
+
+import duckdb
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics import columns, ingest, normalize, reader
+from analytics import datasets as ds
+from tests.helpers import (
+    LICENSE_HEADERS,
+    PENALTY_HEADERS,
+    PROGRESS_HEADERS,
+    bad_check_code,
+    credit_code,
+    csv_bytes,
+    license_row,
+    penalty_row,
+    xlsx_bytes,
+)
+
+KNOWN = {key for name in ds.UPLOADABLE for key in ds.header_index(ds.DATASETS[name])}
+TITLE = "厦门市交通运输局行政处罚信息（双公示）2021年度"
+
+
+def chunked(data: bytes, name: str = "x.csv", rows: int = 2) -> list[tuple[list, list, list]]:
+    """Each sheet read ``rows`` rows at a time: (cells, row numbers, skipped), starting over when told to."""
+    out = []
+    for sheet in reader.open_file(data, name, KNOWN, chunk_rows=rows).sheets:
+        while True:
+            try:
+                chunks = list(sheet.chunks())
+                break
+            except reader.Restart:
+                continue
+        cells = [list(r.values()) for c in chunks for r in c.table.to_pylist()]
+        numbers = [int(n) for c in chunks for n in c.rows]
+        out.append((cells, numbers, sheet.skipped + [s for c in chunks for s in c.skipped]))
+    return out
+
+
+def whole(data: bytes, name: str = "x.csv") -> list[tuple[list, list, list]]:
+    return [(s.frame.values.tolist(), s.rows, s.skipped) for s in reader.read_file(data, name, KNOWN).sheets]
+
+
+def messy_rows() -> list[list]:
+    first = penalty_row("D1")
+    first[8] = "超限运输，\n罚款2,000元"  # a quoted line break: one record, one row number
+    rows = [[TITLE], PENALTY_HEADERS, first, penalty_row("D2"), [], penalty_row("D3"), ["合计", "", "3条"]]
+    return rows + [penalty_row("D4"), ["制表单位：厦门市交通运输局"], penalty_row("D5")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize("size", [1, 2, 3, 100])
+def test_chunks_of_any_size_read_like_the_whole_file(encoding, size):
+    data = csv_bytes(messy_rows(), encoding)
+    assert chunked(data, rows=size) == whole(data)
+    sheet = reader.read_file(data, "x.csv", KNOWN).sheets[0]
+    assert sheet.rows == [3, 4, 6, 8, 10]
+    assert sheet.skipped == [(1, "标题行"), (7, "合计行"), (9, "说明行")]
+
+
+def test_a_short_row_after_the_first_chunk_restarts_with_pandas_and_pads_it(monkeypatch):
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 200)  # pyarrow meets the short row in a later block
+    rows = [PROGRESS_HEADERS] + [[str(i), "2022-05-27", "10%", "推进中", "局法规处", "x"] for i in range(1, 6)]
+    data = csv_bytes(rows) + b"6,2022-05-27\r\n"  # no trailing commas: pyarrow cannot read it
+    sheet = reader.open_file(data, "x.csv", KNOWN, chunk_rows=2).sheets[0]
+    with pytest.raises(reader.Restart):
+        list(sheet.chunks())
+    cells = [list(r.values()) for c in sheet.chunks() for r in c.table.to_pylist()]
+    assert cells[-1] == ["6", "2022-05-27", "", "", "", ""]
+    assert chunked(data) == whole(data)
+
+
+def test_a_wide_row_after_the_first_chunk_widens_the_header(monkeypatch):
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 200)
+    rows = [PROGRESS_HEADERS] + [[str(i), "2022-05-27", "10%", "推进中", "", ""] for i in range(1, 6)]
+    data = csv_bytes(rows + [["6", "2022-05-27", "10%", "推进中", "", "", "督办：王五"]])
+    sheet = reader.read_file(data, "x.csv", KNOWN).sheets[0]
+    assert sheet.headers == [*PROGRESS_HEADERS, ""]
+    assert sheet.frame.iloc[-1].tolist() == ["6", "2022-05-27", "10%", "推进中", "", "", "督办：王五"]
+    assert chunked(data) == whole(data)
+
+
+def test_excel_sheets_in_chunks_read_like_the_whole_sheet():
+    data = xlsx_bytes({"2021": [[TITLE], *messy_rows()[1:]], "2022": [LICENSE_HEADERS, license_row("L1")]})
+    assert chunked(data, "x.xlsx", rows=2) == whole(data, "x.xlsx")
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return str(tmp_path / "credit.duckdb")
+
+
+def rows_of(db: str) -> list[tuple]:
+    with duckdb.connect(db, read_only=True) as con:
+        return con.execute("SELECT * EXCLUDE (upload_id) FROM penalties ORDER BY doc_no").fetchall()
+
+
+def test_loading_in_small_chunks_gives_the_same_result_as_in_one(tmp_path, monkeypatch):
+    rows = messy_rows() + [penalty_row("D6", code=bad_check_code(3)), penalty_row("D2", fine="0.9")]
+    rows += [penalty_row("D7", subject_type="自然人", code="", id_type="身份证", id_no="350203199001011234")]
+    data = csv_bytes(rows, "gbk")
+    results = {}
+    for size in (2, 1000):
+        monkeypatch.setattr(reader, "CHUNK_ROWS", size)
+        db = str(tmp_path / f"{size}.duckdb")
+        results[size] = (ingest.ingest_bytes(db, data, "x.csv"), rows_of(db))
+    (small, small_rows), (large, large_rows) = results[2], results[1000]
+    assert small_rows == large_rows
+    assert small.to_dict() == large.to_dict()
+    assert small.skipped == large.skipped
+    assert small.rejected_rows.to_dict("records") == large.rejected_rows.to_dict("records")
+    assert small.preview.equals(large.preview)
+    assert (small.loaded, small.rejected) == (6, 2)
+    assert small.errors[-1]["reason"] == "与第 4 行的键重复（行政处罚决定书文号）"
+
+
+def test_a_duplicate_key_in_a_later_chunk_of_another_sheet_names_the_first(db, monkeypatch):
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 1)
+    data = xlsx_bytes(
+        {
+            "2021": [LICENSE_HEADERS, license_row("L1"), license_row("L2")],
+            "2022": [LICENSE_HEADERS, license_row("L3"), license_row("L2"), license_row("L3")],
+        }
+    )
+    result = ingest.ingest_bytes(db, data, "x.xlsx")
+    assert (result.loaded, result.rejected) == (3, 2)
+    assert [(e["sheet"], e["row"], e["reason"]) for e in result.errors] == [
+        ("2022", 3, "与工作表「2021」第 3 行的键重复（行政许可决定文书号）"),
+        ("2022", 4, "与第 2 行的键重复（行政许可决定文书号）"),
+    ]
+    assert list(result.rejected_rows["行号"]) == [3, 4]
+
+
+def test_bytes_that_are_not_gbk_far_into_the_file_refuse_it_whole(db, monkeypatch):
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
+    good = csv_bytes([PENALTY_HEADERS] + [penalty_row(f"D{i}", credit_code(i)) for i in range(10)], "gbk")
+    result = ingest.ingest_bytes(db, good + b"\x81\x20\xff,x\r\n", "x.csv")
+    assert not result.ok
+    assert result.message == reader.UNKNOWN_ENCODING
+    assert result.rows_read == 0 and result.errors == []
+    assert rows_of(db) == []
+
+
+# --- the vectorised cleaners -------------------------------------------------------------------
+
+# Characters chosen to catch disagreements: width forms, compatibility forms, every kind of space,
+# letters with tricky case, and characters outside the blocks the fast path takes.
+POOL = (
+    "aZ09 ,.-_()\t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a\u200b\u2028\u2029\u202f\u205f\u3000"
+    "ＡＺａｚ０９，（）《》〔〕“”—·×µª²¼…‼〸ｶﾞﾟﾡ￥厦门交罚号ßéΩ℃①㎡ﬁ𠀾\U0001e030\U0001f600"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=POOL, max_size=12), min_size=1, max_size=40))
+def test_vectorised_cleaning_agrees_with_normalize(cells):
+    array = pa.array(cells, pa.string())
+    for fast, slow in ((columns.clean_text, normalize.clean_text), (columns.clean_code, normalize.clean_code)):
+        values, done = fast(array)
+        assert [v for v, d in zip(values.to_pylist(), done, strict=True) if d] == [
+            slow(c) for c, d in zip(cells, done, strict=True) if d
+        ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([credit_code(1), credit_code(2), bad_check_code(3), " 9135 0203 ", ""]), min_size=1))
+def test_vectorised_credit_codes_are_exactly_the_valid_ones(cells):
+    values, done = columns.credit_codes(pa.array(cells, pa.string()))
+    for cell, value, fast in zip(cells, values.to_pylist(), done, strict=True):
+        try:
+            expected = normalize.parse_credit_code(cell)
+        except normalize.Invalid:
+            assert not fast  # an invalid code always goes back for its reason
+            continue
+        if fast:
+            assert value == expected
+
+
+def test_whitespace_is_pythons():
+    assert set(normalize.WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
