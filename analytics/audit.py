@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI starts faster without it
+    import pandas as pd
 
 ACTIONS = ("sign_in", "sign_out", "upload", "undo", "download", "backup", "restore", "user_change")
 ACTION_LABELS = {
