@@ -8,6 +8,7 @@ process take turns instead of locking each other out for good.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,6 +18,9 @@ import duckdb
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WORK_POINTS_CSV = Path(__file__).resolve().parent.parent / "data" / "work_points.csv"
+
+
+_migrate_lock = threading.Lock()
 
 
 class StoreBusy(RuntimeError):
@@ -113,7 +117,9 @@ def connect(path: str, read_only: bool = False, wait_seconds: float = 60.0) -> I
     con = _open(path, read_only, wait_seconds)
     try:
         if not read_only:
-            migrate(con)
+            # Threads of one process share the database instance: migrate one at a time.
+            with _migrate_lock:
+                migrate(con)
         yield con
     finally:
         con.close()

@@ -163,3 +163,30 @@ def test_data_version_moves_with_every_upload(tmp_path):
     with store.connect(db) as con:
         third = store.data_version(con)
     assert first != second != third
+
+
+def test_threads_opening_a_new_database_together_migrate_it_once(tmp_path):
+    # The dashboard's sessions are threads of one process: the first requests
+    # after a start all open the fresh file at once.
+    import threading
+
+    path = str(tmp_path / "fresh.duckdb")
+    errors = []
+
+    def open_and_query():
+        try:
+            with store.connect(path) as con:
+                con.execute("SELECT 1").fetchall()
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=open_and_query) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with store.connect(path) as con:
+        versions = [v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
+        assert versions == [v for v, _ in store.migrations()]
+        assert con.execute("SELECT count(*) FROM work_points").fetchall()[0][0] == 21
