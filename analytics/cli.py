@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -30,9 +31,26 @@ class CliError(Exception):
     """A user mistake: printed as one line, exit status 2."""
 
 
+# argparse's own messages, in the language of the rest of the tool.
+_ARGPARSE_ZH = (
+    (re.compile(r"the following arguments are required: (.+)"), r"缺少参数：\1"),
+    (re.compile(r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)"), r"参数 \1 的取值 \2 无效（可选：\3）"),
+    (re.compile(r"argument (\S+): expected one argument"), r"参数 \1 需要一个值"),
+    (re.compile(r"argument (\S+): (.+)"), r"参数 \1：\2"),
+    (re.compile(r"unrecognized arguments: (.+)"), r"无法识别的参数：\1"),
+)
+
+
+def _argparse_message_zh(message: str) -> str:
+    for pattern, replacement in _ARGPARSE_ZH:
+        if pattern.fullmatch(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse would print usage and exit 2 itself
-        raise CliError(message)
+        raise CliError(_argparse_message_zh(message))
 
 
 def _as_of(text: str) -> date:
