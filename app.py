@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data, filters
+from dashboard import auth, data, filters
 from dashboard.nav import DEFAULT_PAGE, PAGES
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,34 @@ if not Path(db).exists():
     if problem:
         st.warning(problem, icon=":material/warning:")
 
-pages = [
-    st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=(key == DEFAULT_PAGE))
-    for key, p in PAGES.items()
-]
-nav = st.navigation({"交通信用看板": pages[:-1], "数据管理": pages[-1:]})
+# None when sign-in is switched on and nobody has signed in yet.
+user = auth.gate()
+
+# Every page is registered, so a page's URL always reaches that page's own check; the ones the
+# role may not use are hidden from the menu (and refuse when opened directly). Before sign-in all
+# are hidden: the sign-in page is drawn in place of the page asked for, which opens once signed in.
+sections: dict[str, list] = {"交通信用看板": [], "数据管理": []}
+for key, p in PAGES.items():
+    shown = user is not None and auth.allowed(user, p.permission)
+    section = "数据管理" if p.permission and shown else "交通信用看板"
+    sections[section].append(
+        st.Page(
+            p.path,
+            title=p.title,
+            icon=p.icon,
+            url_path=p.url_path,
+            default=(key == DEFAULT_PAGE),
+            visibility="visible" if shown else "hidden",
+        )
+    )
+nav = st.navigation(
+    {name: pages for name, pages in sections.items() if pages}, position="sidebar" if user else "hidden"
+)
+if user is None:
+    auth.sign_in_page()  # stops the run
 with st.sidebar:
     st.markdown("**厦门市交通运输局 · 信用体系建设**")
+auth.sidebar_account(user)
+auth.banner()
 filters.sidebar(db)
 nav.run()

@@ -32,6 +32,9 @@ class Settings:
     # Authentication: "none" (demo mode), "local" (users file) or "oidc".
     auth: str = "none"
     users_file: str = str(DATA_DIR / "users.json")
+    # auth = "oidc": the role of a signed-in account that is not in the users file
+    # (viewer, analyst or admin; "none" lets only the accounts listed there in).
+    oidc_default_role: str = "viewer"
 
 
 def load_settings(**overrides) -> Settings:

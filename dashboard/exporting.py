@@ -1,11 +1,15 @@
-"""The numbers behind a chart or table as CSV and XLSX bytes."""
+"""The numbers behind a chart or table as CSV and XLSX bytes.
+
+Uploaded text can hold formulas (``=HYPERLINK(...)``); every download goes
+through analytics.export, which makes such cells plain text in Excel and WPS.
+"""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
+
+from analytics import export
 
 _SEQUENCES = (list, tuple, np.ndarray)  # DuckDB lists arrive as arrays
 
@@ -23,18 +27,10 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with a BOM so Excel opens the Chinese text correctly."""
-    return _plain(df).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with a BOM so Excel opens the Chinese text correctly; formula-like text neutralised."""
+    return export.to_csv_bytes(_plain(df))
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "数据") -> bytes:
-    buf = io.BytesIO()
-    data = _plain(df)
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
-        data.to_excel(writer, sheet_name=sheet[:31], index=False)
-        ws = writer.sheets[sheet[:31]]
-        for i, col in enumerate(data.columns):
-            width = max([len(str(col))] + [len(str(v)) for v in data[col].head(200)]) if len(data) else len(str(col))
-            ws.set_column(i, i, min(max(8, width * 1.6), 60))
-        ws.freeze_panes(1, 0)
-    return buf.getvalue()
+    """One worksheet, text always written as text (analytics.export)."""
+    return export.to_xlsx_bytes(_plain(df), sheet)

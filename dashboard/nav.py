@@ -12,6 +12,9 @@ class PageDef:
     title: str
     icon: str
     url_path: str
+    # The users.PERMISSIONS entry a role needs to use the page (None: every signed-in user).
+    # Pages with one are listed under 数据管理 and hidden from roles without it.
+    permission: str | None = None
 
 
 PAGES: dict[str, PageDef] = {
@@ -22,7 +25,8 @@ PAGES: dict[str, PageDef] = {
         PageDef("severe_share", "views/severe_share.py", "严重失信主体占比", ":material/gpp_bad:", "severe_share"),
         PageDef("objections", "views/objections.py", "双公示异议占比", ":material/report:", "objections"),
         PageDef("sector_risk", "views/sector_risk.py", "行业风险热力图", ":material/grid_on:", "sector_risk"),
-        PageDef("upload", "views/upload.py", "数据上传", ":material/upload_file:", "upload"),
+        PageDef("upload", "views/upload.py", "数据上传", ":material/upload_file:", "upload", "upload"),
+        PageDef("audit", "views/audit_log.py", "审计日志", ":material/policy:", "audit", "manage"),
     )
 }
 DEFAULT_PAGE = "overview"

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import charts
-from dashboard import data, exporting, labels
+from dashboard import auth, data, exporting, labels, privacy
 from dashboard.filters import Filters, current
 from dashboard.nav import PAGES
 
@@ -36,17 +36,24 @@ def page_header(title: str, f: Filters, intro: str | None = None) -> None:
     st.caption(f"{f.describe()}。" + (intro or ""))
 
 
-def link(key: str, label: str | None = None, f: Filters | None = None, icon: str | None = None) -> None:
-    """A link to another page that carries the current filters in its query string."""
+def link(key: str, label: str | None = None, f: Filters | None = None, icon: str | None = None) -> bool:
+    """A link to another page that carries the current filters in its query string.
+
+    Nothing is drawn (and False returned) when the user's role may not use that page.
+    """
     page = PAGES[key]
+    if not auth.allowed(auth.current_user(), page.permission):
+        return False
     f = f or current()
     st.page_link(page.path, label=label or page.title, icon=icon or page.icon, query_params=f.params())
+    return True
 
 
 def empty_state(message: str, f: Filters | None = None) -> None:
-    """A clear Chinese message and the way to fix it: the upload page."""
+    """A clear Chinese message and the way to fix it: the upload page (or who to ask, for viewers)."""
     st.info(message, icon=":material/info:")
-    link("upload", "前往「数据上传」页面上传数据", f)
+    if not link("upload", "前往「数据上传」页面上传数据", f):
+        st.caption("上传数据需要分析员或管理员权限，请联系相关人员。")
 
 
 def run(f: Filters, name: str, **overrides) -> pd.DataFrame | None:
@@ -90,28 +97,51 @@ def count_metric(
         )
 
 
-def downloads(df: pd.DataFrame, stem: str, key: str, sheet: str = "数据") -> None:
-    """CSV and XLSX buttons for ``df`` (with Chinese headers)."""
-    table = labels.chinese(df)
+def _audit_download(file_name: str, rows: int, columns: list[str], masked: bool) -> None:
+    """A download button's click (entity-level data only): who took which rows, masked or not."""
+    auth.record(
+        "download",
+        {"file": file_name, "rows": rows, "columns": columns, "identifiers": "masked" if masked else "full"},
+    )
+
+
+def downloads(
+    df: pd.DataFrame,
+    stem: str,
+    key: str,
+    sheet: str = "数据",
+    formats: tuple[str, ...] = ("csv", "xlsx"),
+    label: str | None = None,
+) -> None:
+    """Download buttons for ``df`` with Chinese headers, masked for the user's role (privacy.mask_frame).
+
+    Downloads of entity-level data (identifiers or names) are written to the audit log when clicked.
+    """
+    user = auth.current_user()
+    table = labels.chinese(privacy.mask_frame(df, user))
+    entity_level = privacy.is_entity_level(df)
+    masked = not privacy.sees_identifiers(user)
     row = st.container(horizontal=True)
-    row.download_button(
-        "下载 CSV",
-        exporting.to_csv_bytes(table),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key=f"dl_csv_{key}",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    row.download_button(
-        "下载 XLSX",
-        lambda: exporting.to_xlsx_bytes(table, sheet),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"dl_xlsx_{key}",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    for fmt in formats:
+        file_name = f"{stem}.{fmt}"
+        audited = {
+            "on_click": _audit_download,
+            "args": (file_name, len(table), [str(c) for c in table.columns], masked),
+        }
+        if fmt == "csv":
+            payload, mime = exporting.to_csv_bytes(table), "text/csv"
+        else:
+            payload = lambda: exporting.to_xlsx_bytes(table, sheet)  # noqa: E731 - built only when clicked
+            mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        row.download_button(
+            label or f"下载 {fmt.upper()}",
+            payload,
+            file_name=file_name,
+            mime=mime,
+            key=f"dl_{fmt}_{key}",
+            icon=":material/download:",
+            **(audited if entity_level else {"on_click": "ignore"}),
+        )
 
 
 def chart(
@@ -130,8 +160,9 @@ def table(
     height: int | str = "auto",
     extra_labels: dict[str, str] | None = None,
 ) -> None:
+    """A table, masked for the user's role (privacy.mask_frame), with Chinese headers."""
     st.dataframe(
-        labels.chinese(df, extra_labels),
+        labels.chinese(privacy.mask_frame(df, auth.current_user()), extra_labels),
         hide_index=True,
         column_config=column_config,
         height=height,

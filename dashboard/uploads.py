@@ -51,3 +51,23 @@ def errors_frame(result: ingest.IngestResult) -> pd.DataFrame:
     frame = pd.DataFrame(result.errors)
     frame = frame.rename(columns={"sheet": "工作表", "row": "行号", "column": "列", "reason": "原因"})
     return frame[[c for c in ("工作表", "行号", "列", "原因") if c in frame.columns]]
+
+
+def undoable(history: pd.DataFrame) -> list[int]:
+    """Ids of the uploads an admin can undo now, newest first (the rule of analytics.undo).
+
+    ``history`` holds id, dataset, status, loaded and updated. An upload is undoable when it
+    is loaded and no later loaded upload wrote rows (new or updated) of any of its datasets:
+    undoing goes newest first per dataset. analytics.undo checks again and has the last word.
+    """
+    written: set[str] = set()  # datasets a later, not undone upload wrote to
+    out: list[int] = []
+    for row in history.sort_values("id", ascending=False).itertuples(index=False):
+        if row.status != "loaded":
+            continue
+        datasets = {d for d in str(row.dataset or "").split(",") if d}
+        if datasets and not datasets & written:
+            out.append(int(row.id))
+        if int(row.loaded or 0) + int(row.updated or 0) > 0:
+            written |= datasets
+    return out

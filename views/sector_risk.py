@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts
-from dashboard import data, labels, privacy, ui
+from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
 from dashboard.periods import month_end_dates
 
@@ -130,7 +130,7 @@ def warnings_section(f: Filters) -> None:
     if warned.empty:
         st.success("截至统计日，没有符合预警条件的市场主体。", icon=":material/check_circle:")
         return
-    shown = privacy.mask_column(warned)
+    shown = warned.copy()  # masked for the user's role by ui.table and ui.downloads
     shown["reasons"] = shown["reasons"].map(labels.reasons_text)
     reason_options = sorted({labels.reason_label(r) for rs in warned["reasons"] for r in rs})
     picked = st.multiselect("预警原因", reason_options, placeholder="全部原因", key="sr_reasons")
@@ -144,7 +144,7 @@ def warnings_section(f: Filters) -> None:
     order = ["credit_code", "name", "reasons", "sector", "district", "penalties_12m", "departments_12m", "severe_lists"]
     shown = shown[order]
     ui.table(shown, "sr_warnings", height=min(460, 38 + 35 * len(shown)))
-    st.caption("点击表头可排序；统一社会信用代码已脱敏显示。")
+    st.caption("点击表头可排序；" + privacy.masked_note(auth.current_user()))
     ui.downloads(shown, f"信用风险预警名单_{f.as_of:%Y%m%d}", "sr_warnings")
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts
-from dashboard import privacy, ui
+from dashboard import auth, privacy, ui
 from dashboard.filters import Filters, current
 from dashboard.periods import month_end
 
@@ -88,12 +88,10 @@ def entities_section(f: Filters, months: list[str]) -> None:
     if detail is None or detail.empty:
         ui.empty_state(f"{chosen} 月末没有在册的严重失信名单记录（或尚未上传严重失信主体名单）。", f)
         return
-    shown = privacy.mask_column(detail)[
-        ["credit_code", "name", "sector", "district", "list_name", "listed_on", "department", "reason"]
-    ]
+    shown = detail[["credit_code", "name", "sector", "district", "list_name", "listed_on", "department", "reason"]]
     st.caption(
         f"截至 {end:%Y-%m-%d} 共 {len(shown)} 条名单记录、{detail['credit_code'].nunique()} 个主体；"
-        "统一社会信用代码已脱敏显示（保留前6位和后2位）。"
+        + privacy.masked_note(auth.current_user())
     )
     ui.table(shown, "ss_entities", column_config={"列入日期": st.column_config.DateColumn(format="YYYY-MM-DD")})
     ui.downloads(shown, f"严重失信主体明细_{end:%Y%m%d}", "ss_entities")

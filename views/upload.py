@@ -1,19 +1,32 @@
-"""数据上传 (analysts): load exports, see what was detected, accepted and rejected, and the upload history."""
+"""数据上传 (analysts and admins): load exports, see what was detected, accepted and rejected, the upload
+history, and (admins) undo an upload."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analytics.datasets import DATASETS, UPLOADABLE
-from dashboard import data, exporting, labels, ui
-from dashboard.filters import current
-from dashboard.uploads import ACCEPTED_TYPES, chinese_preview, dataset_titles, errors_frame, handle_upload
+from analytics.undo import undo_upload
+from dashboard import auth, data, labels, privacy, ui
+from dashboard.filters import Filters, current
+from dashboard.uploads import (
+    ACCEPTED_TYPES,
+    chinese_preview,
+    dataset_titles,
+    errors_frame,
+    handle_upload,
+    undoable,
+)
 
 RESULTS_KEY = "upload_results"
+UNDO_PENDING_KEY = "undo_pending"  # the upload id awaiting confirmation
+UNDO_RESULT_KEY = "undo_result"  # (ok, message) of the last undo
+UNDO_SHOWN = 20  # undo buttons for at most this many uploads
 
 
 def show_result(index: int, result) -> None:
     ok = result.ok
+    user = auth.current_user()
     with st.container(border=True):
         st.markdown(f"#### {':material/check_circle:' if ok else ':material/cancel:'} {result.file}")
         st.caption(f"识别为：{dataset_titles(result.dataset)} · 编码：{result.encoding or '—'}")
@@ -35,25 +48,26 @@ def show_result(index: int, result) -> None:
         preview = chinese_preview(result)
         if preview is not None and len(preview):
             with st.expander(f"预览（前 {len(preview)} 行已接收数据）", expanded=False):
-                st.dataframe(preview, hide_index=True, key=f"up_preview_{index}")
+                st.dataframe(privacy.mask_frame(preview, user), hide_index=True, key=f"up_preview_{index}")
         if result.rejected:
             st.markdown(f"**拒收的 {result.rejected} 行及原因**（可下载修改后重新上传）")
             rejected = result.rejected_rows
             if rejected is not None and len(rejected):
                 st.dataframe(
-                    rejected, hide_index=True, key=f"up_rejected_{index}", height=min(400, 38 + 35 * len(rejected))
+                    privacy.mask_frame(rejected, user),
+                    hide_index=True,
+                    key=f"up_rejected_{index}",
+                    height=min(400, 38 + 35 * len(rejected)),
                 )
-                st.download_button(
-                    "下载拒收行（CSV）",
-                    exporting.to_csv_bytes(rejected),
-                    file_name=f"拒收行_{result.file.rsplit('.', 1)[0]}.csv",
-                    mime="text/csv",
-                    key=f"up_dl_rejected_{index}",
-                    icon=":material/download:",
-                    on_click="ignore",
+                ui.downloads(
+                    rejected,
+                    f"拒收行_{result.file.rsplit('.', 1)[0]}",
+                    f"up_rejected_{index}",
+                    formats=("csv",),
+                    label="下载拒收行（CSV）",
                 )
             else:
-                st.dataframe(errors_frame(result), hide_index=True, key=f"up_errors_{index}")
+                st.dataframe(privacy.mask_frame(errors_frame(result), user), hide_index=True, key=f"up_errors_{index}")
 
 
 def render() -> None:
@@ -76,7 +90,10 @@ def render() -> None:
     new = [u for u in files or [] if (u.file_id, override) not in done]
     if new:
         with st.spinner(f"正在导入 {len(new)} 个文件……"):
-            results = handle_upload(f.db, [(u.name, u.getvalue()) for u in new], dataset=override)
+            user = auth.current_user()
+            results = handle_upload(
+                f.db, [(u.name, u.getvalue()) for u in new], dataset=override, user=user.name if user else None
+            )
         for u, result in zip(new, results, strict=True):
             done[(u.file_id, override)] = result
     current_keys = [(u.file_id, override) for u in files or []]
@@ -92,15 +109,15 @@ def render() -> None:
             show_result(i, result)
 
     st.subheader("上传记录")
-    history = data.uploads(f.db, data.version(f.db))
-    if history.empty:
+    raw = data.uploads(f.db, data.version(f.db))
+    if raw.empty:
         st.info("还没有上传记录。", icon=":material/history:")
         return
-    history = history.assign(
-        dataset=history["dataset"].map(dataset_titles),
-        encoding=history["encoding"].fillna("—"),
-        user_name=history["user_name"].fillna("—"),
-        status=history["status"].map(lambda s: labels.UPLOAD_STATUS.get(s, s)),
+    history = raw.assign(
+        dataset=raw["dataset"].map(dataset_titles),
+        encoding=raw["encoding"].fillna("—"),
+        user_name=raw["user_name"].fillna("—"),
+        status=raw["status"].map(lambda s: labels.UPLOAD_STATUS.get(s, s)),
     )
     ui.table(
         history,
@@ -109,6 +126,89 @@ def render() -> None:
         column_config={"上传时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
         height=min(420, 38 + 35 * len(history)),
     )
+    undo_section(f, raw)
 
 
-ui.guarded(render)
+def _ask_undo(upload_id: int) -> None:
+    st.session_state[UNDO_PENDING_KEY] = upload_id
+    st.session_state.pop(UNDO_RESULT_KEY, None)
+
+
+def _cancel_undo() -> None:
+    st.session_state.pop(UNDO_PENDING_KEY, None)
+
+
+def _confirm_undo(db: str, upload_id: int) -> None:
+    """Undo (analytics.undo writes the audit record in the same transaction) and keep its message."""
+    st.session_state.pop(UNDO_PENDING_KEY, None)
+    try:
+        result = undo_upload(db, upload_id, auth.current_user())
+    except Exception as exc:  # a busy or broken database: a message, not a traceback
+        st.session_state[UNDO_RESULT_KEY] = (False, f"撤销失败：{exc}")
+        return
+    st.session_state[UNDO_RESULT_KEY] = (result.ok, result.message)
+
+
+def undo_section(f: Filters, history) -> None:
+    """Admins: a button per upload that can be undone now, each asking for confirmation first."""
+    user = auth.current_user()
+    if not auth.allowed(user, "undo"):
+        if auth.is_demo():
+            st.caption(
+                "演示模式不提供撤销上传。启用登录后由管理员在此撤销，或在服务器上运行 python -m analytics undo 上传编号。"
+            )
+        return
+    st.subheader("撤销上传")
+    st.caption(
+        "撤销后，该上传新增的记录被删除、被它更新的记录恢复为上传前的数据；同一数据集须从最新的上传开始撤销。"
+        "每次撤销都记入审计日志。"
+    )
+    outcome = st.session_state.get(UNDO_RESULT_KEY)
+    if outcome:
+        ok, message = outcome
+        (st.success if ok else st.error)(message, icon=":material/undo:" if ok else ":material/error:")
+    ids = undoable(history)
+    if not ids:
+        st.info("当前没有可以撤销的上传。", icon=":material/info:")
+        return
+    rows = history.set_index("id")
+    pending = st.session_state.get(UNDO_PENDING_KEY)
+    for upload_id in ids[:UNDO_SHOWN]:
+        row = rows.loc[upload_id]
+        with st.container(border=True, horizontal=True, vertical_alignment="center"):
+            st.markdown(
+                f"**#{upload_id}** {row['file_name']} · {dataset_titles(row['dataset'])} · "
+                f"{row['uploaded_at']:%Y-%m-%d %H:%M} · {row['user_name'] or '—'} · "
+                f"新增 {int(row['loaded']):,} 行，更新 {int(row['updated']):,} 行",
+                width="stretch",
+            )
+            if pending != upload_id:
+                st.button(
+                    "撤销",
+                    key=f"undo_{upload_id}",
+                    icon=":material/undo:",
+                    on_click=_ask_undo,
+                    args=(upload_id,),
+                    width="content",
+                )
+        if pending == upload_id:
+            st.warning(
+                f"确定撤销上传 #{upload_id}（{row['file_name']}）吗？将删除它新增的 {int(row['loaded']):,} 行，"
+                f"并把它更新的 {int(row['updated']):,} 行恢复为上传前的数据。",
+                icon=":material/warning:",
+            )
+            with st.container(horizontal=True):
+                st.button(
+                    "确认撤销",
+                    key="undo_confirm",
+                    type="primary",
+                    on_click=_confirm_undo,
+                    args=(f.db, upload_id),
+                )
+                st.button("取消", key="undo_cancel", on_click=_cancel_undo)
+    if len(ids) > UNDO_SHOWN:
+        st.caption(f"仅列出最新的 {UNDO_SHOWN} 个可撤销上传；更早的请用命令行 python -m analytics undo。")
+
+
+if auth.require("upload", "数据上传"):
+    ui.guarded(render)

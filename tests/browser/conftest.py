@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -56,10 +57,10 @@ def demo_db(tmp_path_factory) -> str:
 
 
 @contextlib.contextmanager
-def running_server(db: str, log: Path):
-    """`streamlit run app.py` on a free port with CREDIT_DB=db; yields its base URL."""
+def running_server(db: str, log: Path, env: dict[str, str] | None = None):
+    """`streamlit run app.py` on a free port with CREDIT_DB=db (and ``env``); yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "CREDIT_DB": db}
+    env = {**os.environ, "CREDIT_DB": db, **(env or {})}
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -123,7 +124,9 @@ def browser_context(tmp_path_factory):
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
         )
+        # A bound, not a pace: a loaded CI machine may take seconds to draw a page.
         context.set_default_timeout(60_000)
+        expect.set_options(timeout=60_000)
         requests: list[str] = []
         context.on("request", lambda request: requests.append(request.url))
         context.requests = requests  # type: ignore[attr-defined]
