@@ -288,7 +288,9 @@ def _read_parts(con, parts: list[_Part], staged: dict[str, _Staged], out: Ingest
             blank_with_data |= {p for p in unknown if not sheet.headers[p].strip() and _has_data(chunk.table.column(p))}
             if preview_rows < PREVIEW_ROWS and checked.accepted.num_rows:
                 canonical = [c for c in checked.accepted.column_names if not c.startswith("_")]
-                previews.append(checked.accepted.select(canonical).slice(0, PREVIEW_ROWS - preview_rows))
+                # Taken, not sliced: a slice (and the frame made from it) would keep the whole chunk in memory.
+                first = pa.array(np.arange(min(PREVIEW_ROWS - preview_rows, checked.accepted.num_rows)))
+                previews.append(checked.accepted.select(canonical).take(first).to_pandas())
                 preview_rows += len(previews[-1])
             accepted = _reject_duplicates(con, stage, part, chunk, checked)
             _append(con, stage, part, accepted, unknown)
@@ -297,8 +299,7 @@ def _read_parts(con, parts: list[_Part], staged: dict[str, _Staged], out: Ingest
         kept = [p for p in _unknown_columns(part) if sheet.headers[p].strip() or p in blank_with_data]
         part.extra_headers = [unique[p] for p in kept]
     out.rejected_rows = pd.concat(rejected, ignore_index=True) if rejected else None
-    frames = [t.to_pandas() for t in previews]
-    out.preview = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    out.preview = pd.concat(previews, ignore_index=True) if previews else pd.DataFrame()
 
 
 def _unknown_columns(part: _Part) -> list[int]:
@@ -490,9 +491,7 @@ def _apply_subject_rule(parsed: dict, invalid: dict, n: int, fail, sheet: SheetS
 def _new_stage(con, dataset: ds.Dataset) -> _Staged:
     """A temporary table shaped like the dataset's (upload_id aside), plus each row's file row and sheet."""
     stage = _Staged(dataset, f"staged_{dataset.name}")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stage.table} AS SELECT * EXCLUDE (upload_id) FROM {dataset.name} LIMIT 0"
-    )
+    con.execute(f"CREATE OR REPLACE TABLE {stage.table} AS SELECT * EXCLUDE (upload_id) FROM {dataset.name} LIMIT 0")
     con.execute(f"ALTER TABLE {stage.table} ADD COLUMN _row BIGINT")
     con.execute(f"ALTER TABLE {stage.table} ADD COLUMN _part INTEGER")
     return stage
@@ -507,19 +506,17 @@ def _reject_duplicates(con, stage: _Staged, part: _Part, chunk: Chunk, checked: 
     key = list(stage.dataset.key)
     keys = ", ".join(key)
     numbered = accepted.select(["_row", *key]).append_column("_i", pa.array(np.arange(accepted.num_rows)))
-    con.register("chunk_keys", numbered)
-    try:
-        found = con.execute(
-            f"""SELECT c._i, coalesce(s._row, c.first_row), coalesce(s._part, ?)
-            FROM (SELECT _i, {keys}, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
-                  FROM chunk_keys WINDOW w AS (PARTITION BY {keys} ORDER BY _i)) AS c
-            LEFT JOIN {stage.table} AS s ON {" AND ".join(f"s.{k} = c.{k}" for k in key)}
-            WHERE s._row IS NOT NULL OR c.n > 1
-            ORDER BY c._i""",
-            [part.index],
-        ).fetchall()
-    finally:
-        con.unregister("chunk_keys")
+    found = _query_arrow(
+        con,
+        numbered,
+        "chunk_keys",
+        f"""SELECT c._i, coalesce(s._row, c.first_row), coalesce(s._part, {int(part.index)})
+        FROM (SELECT _i, {keys}, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
+              FROM chunk_keys WINDOW w AS (PARTITION BY {keys} ORDER BY _i)) AS c
+        LEFT JOIN {stage.table} AS s ON {" AND ".join(f"s.{k} = c.{k}" for k in key)}
+        WHERE s._row IS NOT NULL OR c.n > 1
+        ORDER BY c._i""",
+    )
     if not found:
         return accepted
     labels = "、".join(stage.dataset.column(c).label for c in key)
@@ -551,12 +548,14 @@ def _append(con, stage: _Staged, part: _Part, accepted: pa.Table, unknown: list[
     rows = accepted.drop_columns([f"_x{p}" for p in unknown])
     for name, values in added.items():
         rows = rows.append_column(name, values)
-    con.register("chunk_rows", rows)
-    try:
-        con.execute(f"INSERT INTO {stage.table} BY NAME SELECT * FROM chunk_rows")
-    finally:
-        con.unregister("chunk_rows")
+    _query_arrow(con, rows, "chunk_rows", f"INSERT INTO {stage.table} BY NAME SELECT * FROM chunk_rows")
     stage.rows += rows.num_rows
+
+
+def _query_arrow(con, table: pa.Table, name: str, sql: str) -> list[tuple]:
+    """Run ``sql`` with ``table`` as ``name``. Not con.register(): inside a transaction DuckDB keeps every
+    registered table alive until COMMIT, so a large file would stay in memory chunk after chunk."""
+    return con.from_arrow(table).query(name, sql).fetchall()
 
 
 def _table_columns(con, table: str) -> list[tuple[str, str]]:
@@ -586,11 +585,11 @@ def _upsert(con, staged: _Staged, upload_id: int) -> tuple[int, int, int]:
         [upload_id, table],
     ).fetchall()[0][0]
     con.execute(f"DELETE FROM {table} t USING {stage} s WHERE {key_match} AND ({differs})")
+    # What is still stored is unchanged: left out (a join on the keys alone, not on whole rows), the rest goes in.
+    con.execute(f"DELETE FROM {stage} s USING {table} t WHERE {key_match}")
     values = ", ".join("?" if name == "upload_id" else f"s.{name}" for name in names)
     inserted = con.execute(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} FROM {stage} s"
-        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {key_match})",
-        [upload_id],
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} FROM {stage} s", [upload_id]
     ).fetchall()[0][0]
     con.execute(f"DROP TABLE {stage}")
     return inserted - updated, updated, staged.rows - inserted

@@ -38,7 +38,7 @@ from analytics.normalize import WHITESPACE, header_key
 HEADER_SEARCH_ROWS = 30
 MAX_COLUMNS = 500
 # Rows read, checked and staged at a time: memory follows this, not the file's size.
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 # An xlsx is a zip: refuse one that would inflate far beyond any real export.
 MAX_UNZIPPED_BYTES = 1_500_000_000
 MAX_COMPRESSION_RATIO = 200
@@ -276,7 +276,9 @@ class _CsvSheet(SheetSource):
 
     def _arrow_batches(self) -> Iterator[pa.Table]:
         names = [str(i) for i in range(len(self.headers))]
-        stream = self._stream()
+        # UTF-8 is read in place (a BytesIO would be copied whole: pyarrow asks it for a writable buffer).
+        utf8 = self._codec == "utf-8"
+        stream = pa.BufferReader(pa.py_buffer(memoryview(self._data)[self._start :])) if utf8 else self._stream()
         try:
             reader = pcsv.open_csv(
                 stream,
@@ -619,10 +621,11 @@ def _text_table(rows: list[list], width: int) -> pa.Table:
     """Excel rows as columns of the text a CSV would hold; each distinct non-text cell converted once."""
     columns = []
     for values in zip(*rows, strict=True):
-        if not all(type(v) is str for v in values):
+        try:
+            columns.append(pa.array(values, pa.string()).fill_null(""))  # None is an empty cell, as cell_text says
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers, dates, booleans: their text
             seen: dict = {}
-            values = [v if type(v) is str else _memo(seen, v) for v in values]
-        columns.append(pa.array(values, pa.string()))
+            columns.append(pa.array([v if type(v) is str else _memo(seen, v) for v in values], pa.string()))
     return pa.table(columns, names=[str(i) for i in range(width)])
 
 
