@@ -2,23 +2,29 @@
 -- objections = objections whose doc_no matches no stored record of their category (行政处罚 → penalties,
 -- 行政许可 → licenses; any other category never matches); penalties = penalty records carrying a credit code
 -- that is not in the register (records without a code, i.e. natural persons, are not counted).
+-- Written as joins from the large tables: a NOT EXISTS on penalties hashed every doc_no and deduplicated every
+-- code of a 3-million-row table first (2 s); these hash only objections and the register.
+WITH matched AS (  -- objections whose record exists (objection_id is the key: one row each)
+    SELECT o.objection_id
+    FROM objections AS o
+    JOIN penalties AS p ON p.doc_no = o.doc_no
+    WHERE o.category = '行政处罚'
+    UNION
+    SELECT o.objection_id
+    FROM objections AS o
+    JOIN licenses AS l ON l.doc_no = o.doc_no
+    WHERE o.category = '行政许可'
+)
 SELECT
     (
         SELECT count(*)
         FROM severe_list AS s
-        WHERE NOT EXISTS (SELECT 1 FROM entities AS e WHERE e.credit_code = s.credit_code)
+        ANTI JOIN entities AS e ON e.credit_code = s.credit_code
     ) AS severe_list,
-    (
-        SELECT count(*)
-        FROM objections AS o
-        WHERE NOT (
-            (o.category = '行政处罚' AND EXISTS (SELECT 1 FROM penalties AS p WHERE p.doc_no = o.doc_no))
-            OR (o.category = '行政许可' AND EXISTS (SELECT 1 FROM licenses AS l WHERE l.doc_no = o.doc_no))
-        )
-    ) AS objections,
+    (SELECT count(*) FROM objections) - (SELECT count(*) FROM matched) AS objections,
     (
         SELECT count(*)
         FROM penalties AS p
+        ANTI JOIN entities AS e ON e.credit_code = p.credit_code
         WHERE p.credit_code IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM entities AS e WHERE e.credit_code = p.credit_code)
     ) AS penalties
