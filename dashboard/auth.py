@@ -184,15 +184,23 @@ def _sign_in_local() -> None:
     record("sign_in", {"ok": True, "method": "local", "role": user.role}, user=user)
 
 
+def oidc_identity(info: Mapping) -> str:
+    """The name an OIDC account goes by: its e-mail, unless the provider says it is unverified; else its subject."""
+    email = str(info.get("email") or "").strip()
+    if email and info.get("email_verified") is not False:
+        return email
+    return str(info.get("sub") or "").strip()
+
+
 def resolve_oidc(info: Mapping, settings: Settings, lookup=None) -> User | None:
     """The user behind ``st.user`` (as a mapping): its role from the users file, else the default role.
 
-    None when not logged in, when the identity token carries no e-mail or subject,
+    None when not logged in, when the identity token carries no usable e-mail or subject,
     or when the account has no role (``oidc_default_role = none`` and not listed).
     """
     if not info.get("is_logged_in"):
         return None
-    ident = next((str(info[k]).strip() for k in ("email", "preferred_username", "sub") if info.get(k)), "")
+    ident = oidc_identity(info)
     if not ident:
         return None
     lookup = lookup or (lambda name: users.get_user(name, settings.users_file))
@@ -220,7 +228,7 @@ def _oidc_gate(settings: Settings) -> User | None:
     except users.UserError as exc:
         log.error("users file unreadable: %s", exc)
         user = None
-    ident = str(info.get("email") or info.get("preferred_username") or info.get("sub") or "")
+    ident = oidc_identity(info)
     if st.session_state.get(_OIDC_SEEN_KEY) != ident:  # the first run of this account in this session
         st.session_state[_OIDC_SEEN_KEY] = ident
         detail = {"ok": user is not None, "method": "oidc"}

@@ -460,6 +460,10 @@ def test_resolve_oidc():
         "Boss@XM.gov.cn", "admin"
     )
     assert auth.resolve_oidc({"is_logged_in": True, "sub": "abc"}, settings, lookup) == users.User("abc", "analyst")
+    # An e-mail the provider has not verified never picks up a listed account's role.
+    unverified = {"is_logged_in": True, "email": "boss@xm.gov.cn", "email_verified": False, "sub": "u-1"}
+    assert auth.resolve_oidc(unverified, settings, lookup) == users.User("u-1", "analyst")
+    assert auth.resolve_oidc({**unverified, "sub": None}, settings, lookup) is None
     strict = load_settings(oidc_default_role="none")
     assert auth.resolve_oidc({"is_logged_in": True, "email": "x@y"}, strict, lookup) is None
     assert (

@@ -18,7 +18,7 @@ from tests.browser.conftest import ROOT, running_server
 from tests.browser.test_pages import IDLE, wait_ready
 
 PASSWORD = "Xm-交通-2022!"
-ANALYST, VIEWER = "钱分析", "赵查看"
+ANALYST, VIEWER, ADMIN = "钱分析", "赵查看", "孙管理"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def auth_server(tmp_path_factory):
     demo.build(db, seed=2022, scale=0.1)
     users_file = str(folder / "users.json")
     env = {**os.environ, "CREDIT_USERS_FILE": users_file, "CREDIT_DB": db}
-    for name, role in ((ANALYST, "analyst"), (VIEWER, "viewer")):
+    for name, role in ((ANALYST, "analyst"), (VIEWER, "viewer"), (ADMIN, "admin")):
         subprocess.run(
             [sys.executable, "-m", "analytics", "users", "add", name, "--role", role, "--password-stdin"],
             input=PASSWORD + "\n",
@@ -115,3 +115,33 @@ def test_viewer_is_refused_the_upload_page(page: Page, auth_server, screenshots)
     expect(page.get_by_role("heading", name="信用风险预警名单")).to_be_visible()
     page.wait_for_function(IDLE)
     expect(page.get_by_text("统一社会信用代码已脱敏显示")).to_be_visible()
+    table = page.get_by_test_id("stDataFrame").last
+    table.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "signin_viewer_masked.png"))
+
+
+def test_admin_undo_confirmation_and_audit_log(page: Page, auth_server, screenshots):
+    url, _ = auth_server
+    page.set_viewport_size({"width": 1440, "height": 1400})
+    page.goto(f"{url}/upload")
+    expect_sign_in_form(page)
+    sign_in(page, ADMIN, PASSWORD)
+    wait_ready(page, "upload")
+    expect(page.get_by_role("heading", name="撤销上传")).to_be_visible()
+    undo = page.get_by_test_id("stMain").get_by_role("button", name="撤销", exact=True)
+    expect(undo.first).to_be_visible()
+    page.screenshot(path=str(screenshots / "admin_undo_list.png"), full_page=True)
+    undo.first.click()
+    expect(page.get_by_text("确定撤销上传")).to_be_visible()
+    expect(page.get_by_role("button", name="确认撤销")).to_be_visible()
+    page.wait_for_function(IDLE)
+    page.get_by_text("确定撤销上传").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "admin_undo_confirm.png"))
+    page.get_by_role("button", name="取消").click()
+    expect(page.get_by_text("确定撤销上传")).to_have_count(0)
+
+    page.get_by_test_id("stSidebar").get_by_role("link", name="审计日志").click()
+    expect(page.get_by_role("heading", name="审计日志", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="当前设置")).to_be_visible()
+    page.wait_for_function(IDLE)
+    page.screenshot(path=str(screenshots / "admin_audit_log.png"), full_page=True)
