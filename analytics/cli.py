@@ -9,6 +9,7 @@
     python -m analytics backup DEST [--db PATH]
     python -m analytics restore SRC [--db PATH]
     python -m analytics audit [--limit N] [--action ACTION] [--db PATH]
+    python -m analytics briefing [--week YYYY-Www] [--db PATH] [--out DIR]
 
 Errors are one line in plain words and a non-zero exit, never a traceback.
 """
@@ -76,6 +77,15 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _week(text: str):
+    from analytics import briefing
+
+    try:
+        return briefing.parse_week(text)
+    except briefing.WeekError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m analytics", description="交通信用看板：数据导入、指标计算与演示数据")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -134,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     log = with_db(commands.add_parser("audit", help="查看审计日志（最新的在前），输出 JSON"))
     log.add_argument("--limit", type=_positive_int, default=50, help="条数（默认 50）")
     log.add_argument("--action", choices=ACTIONS, help="只看某类操作")
+
+    brief = with_db(commands.add_parser("briefing", help="导出周报：HTML、PNG（需 Chromium）和 XLSX"))
+    brief.add_argument("--week", type=_week, help="ISO 周次 YYYY-Www，如 2022-W52（默认为数据覆盖的最近一个完整周）")
+    brief.add_argument("--out", default=".", help="输出目录（默认当前目录）")
     return parser
 
 
@@ -159,6 +173,8 @@ def run(argv: list[str]) -> int:
         return _backup(args, settings.db)
     if args.command == "audit":
         return _audit(args, settings)
+    if args.command == "briefing":
+        return _briefing(args, settings)
     raise CliError(f"未知命令：{args.command}")
 
 
@@ -291,6 +307,28 @@ def _audit(args, settings) -> int:
     frame["logged_at"] = frame["logged_at"].astype(str)
     frame["detail"] = frame["detail"].map(json.loads)
     print(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def _briefing(args, settings) -> int:
+    from analytics import briefing, metrics, store
+
+    if not Path(settings.db).exists():
+        raise CliError(f"数据库不存在：{settings.db}（先用 ingest 导入数据，或用 demo 生成演示数据）")
+    with store.connect(settings.db, read_only=True, wait_seconds=settings.lock_wait_seconds) as con:
+        latest = metrics.default_as_of(con)
+        week = args.week or briefing.last_complete_week(latest)
+        try:
+            briefing.check_week(week, latest)
+        except briefing.WeekError as exc:
+            raise CliError(str(exc)) from None
+        result = briefing.compute(con, week, settings)
+    written = briefing.write_files(result, Path(args.out), settings)
+    for warning in written.warnings:
+        print(f"警告：{warning}", file=sys.stderr)
+    print(f"{result.week.label}：{result.summary}")
+    for path in written.files:
+        print(f"已生成：{path}")
     return 0
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import math
+import unicodedata
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -49,11 +51,21 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "数据") -> bytes:
     """One worksheet; text is always written as text (never as a formula or a link)."""
+    return to_xlsx_book_bytes({sheet_name: df})
+
+
+def to_xlsx_book_bytes(sheets: Mapping[str, pd.DataFrame], widths: bool = False) -> bytes:
+    """One worksheet per (name, frame), in order, each neutralised like ``to_xlsx_bytes``.
+
+    ``widths`` sizes each column to its header and first 200 cells (CJK characters count double).
+    """
     import xlsxwriter
 
-    if len(df) + 1 > EXCEL_MAX_ROWS or df.shape[1] > EXCEL_MAX_COLUMNS:
-        raise ValueError(f"数据超出 Excel 工作表上限（{EXCEL_MAX_ROWS} 行、{EXCEL_MAX_COLUMNS} 列），请改用 CSV 下载")
-    frame = safe_frame(df)
+    for df in sheets.values():
+        if len(df) + 1 > EXCEL_MAX_ROWS or df.shape[1] > EXCEL_MAX_COLUMNS:
+            raise ValueError(
+                f"数据超出 Excel 工作表上限（{EXCEL_MAX_ROWS} 行、{EXCEL_MAX_COLUMNS} 列），请改用 CSV 下载"
+            )
     out = io.BytesIO()
     book = xlsxwriter.Workbook(
         out,
@@ -66,16 +78,42 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "数据") -> bytes:
     )
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     time_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    sheet = book.add_worksheet(_sheet_name(sheet_name))
-    for c, header in enumerate(frame.columns):
-        sheet.write_string(0, c, str(header))
-    for c in range(frame.shape[1]):
-        for r, value in enumerate(frame.iloc[:, c].tolist(), start=1):
-            _write(sheet, r, c, value, date_format, time_format)
-    if len(frame.columns):
-        sheet.freeze_panes(1, 0)
+    used: set[str] = set()
+    for name, df in sheets.items():
+        frame = safe_frame(df)
+        title, n = _sheet_name(name), 1
+        while title.lower() in used:  # Excel compares sheet names case-insensitively
+            n += 1
+            title = _sheet_name(name)[: 31 - len(f"_{n}")] + f"_{n}"
+        used.add(title.lower())
+        sheet = book.add_worksheet(title)
+        for c, header in enumerate(frame.columns):
+            sheet.write_string(0, c, str(header))
+        for c in range(frame.shape[1]):
+            for r, value in enumerate(frame.iloc[:, c].tolist(), start=1):
+                _write(sheet, r, c, value, date_format, time_format)
+            if widths:
+                cells = [str(frame.columns[c])] + [_shown(v) for v in frame.iloc[:200, c].tolist()]
+                sheet.set_column(c, c, min(max(8, max(_text_width(t) for t in cells) + 2), 80))
+        if len(frame.columns):
+            sheet.freeze_panes(1, 0)
     book.close()
     return out.getvalue()
+
+
+def _shown(value) -> str:
+    if isinstance(value, float) and not math.isnan(value) and value != int(value):
+        return f"{value:.4f}"
+    if isinstance(value, datetime):
+        return "0000-00-00 00:00:00"
+    if isinstance(value, date):
+        return "0000-00-00"
+    return "" if value is None else str(value)
+
+
+def _text_width(text: str) -> int:
+    """Column width units: a CJK (wide) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _write(sheet, r: int, c: int, value, date_format, time_format) -> None:

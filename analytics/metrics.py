@@ -248,6 +248,22 @@ _register(
     )
 )
 
+_register(
+    Metric(
+        "weekly_penalties",
+        "每周行政处罚数",
+        "自统计期首月1日所在周至统计日所在周，每周（周一至周日）：处罚数＝处罚决定日期在该周且不晚于统计日的处罚记录数"
+        "（统计日不是周日时末周只计到统计日）；周次按ISO周记为“2022-W51”。每周都出现（无处罚记为0）。"
+        "行业、所在区筛选按名录归集（不在名录中的记为“未登记”）。用于周报的“本周新增行政处罚”及其周环比。",
+        "Per week (Monday to Sunday) from the week holding the first day of the window's first month to the week "
+        "holding D: penalties = penalty records with decision_date in the week and <= D (so the last week counts "
+        'up to D when D is not a Sunday); week is the ISO week ("2022-W51"), week_start its Monday, week_end its '
+        "Sunday. Every week appears (0 when none). Sector and district filters use the register (未登记 outside "
+        "it). Feeds the weekly briefing's new penalties and their week-on-week change.",
+        ("week", "week_start", "week_end", "penalties"),
+    )
+)
+
 # Metrics in the CLI JSON object, in order (work_points and unmatched are shaped specially).
 CLI_METRICS = (
     "work_points", "severe_share", "objection_ratio", "risk_warnings", "sector_risk", "district_risk", "unmatched",

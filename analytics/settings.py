@@ -29,6 +29,8 @@ class Settings:
     max_upload_mb: int = 200
     # How long a writer waits for another process holding the database.
     lock_wait_seconds: float = 60.0
+    # Headless Chromium for the weekly briefing's PNGs; empty: chromium on PATH or /usr/bin/chromium.
+    chromium: str = ""
     # Authentication: "none" (demo mode), "local" (users file) or "oidc".
     auth: str = "none"
     users_file: str = str(DATA_DIR / "users.json")

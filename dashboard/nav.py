@@ -25,6 +25,7 @@ PAGES: dict[str, PageDef] = {
         PageDef("severe_share", "views/severe_share.py", "严重失信主体占比", ":material/gpp_bad:", "severe_share"),
         PageDef("objections", "views/objections.py", "双公示异议占比", ":material/report:", "objections"),
         PageDef("sector_risk", "views/sector_risk.py", "行业风险热力图", ":material/grid_on:", "sector_risk"),
+        PageDef("briefing", "views/briefing.py", "周报", ":material/summarize:", "briefing"),
         PageDef("upload", "views/upload.py", "数据上传", ":material/upload_file:", "upload", "upload"),
         PageDef("audit", "views/audit_log.py", "审计日志", ":material/policy:", "audit", "manage"),
     )

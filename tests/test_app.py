@@ -23,6 +23,7 @@ HEADINGS = {
     "severe_share": "严重失信主体占比",
     "objections": "双公示信息异议占比",
     "sector_risk": "行业风险热力图",
+    "briefing": "交通信用周报",
     "upload": "数据上传",
     "audit": "审计日志",
 }

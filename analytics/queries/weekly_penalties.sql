@@ -1,0 +1,34 @@
+-- weekly_penalties: per week (Monday to Sunday) from the week holding the first day of the window to the
+-- week holding $as_of: penalties = penalty records with decision_date in the week and <= $as_of.
+-- week is the ISO week ("2022-W51"); week_start its Monday, week_end its Sunday. Every week appears (0 when
+-- none). Filters: $sector, $district (register sector / district; '未登记' for records outside the register).
+WITH weeks AS (
+    SELECT
+        w::DATE AS week_start,
+        (w + INTERVAL 6 DAY)::DATE AS week_end
+    FROM generate_series(
+        date_trunc('week', (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE),
+        date_trunc('week', $as_of::DATE),
+        INTERVAL 7 DAY
+    ) AS t(w)
+),
+pen AS (
+    SELECT
+        date_trunc('week', p.decision_date)::DATE AS week_start,
+        count(*) AS penalties
+    FROM penalties AS p
+    LEFT JOIN entities AS e ON e.credit_code = p.credit_code
+    WHERE p.decision_date >= (SELECT min(week_start) FROM weeks)
+        AND p.decision_date <= $as_of::DATE
+        AND ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
+        AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)
+    GROUP BY ALL
+)
+SELECT
+    strftime(w.week_start, '%G-W%V') AS week,
+    w.week_start,
+    w.week_end,
+    coalesce(p.penalties, 0) AS penalties
+FROM weeks AS w
+LEFT JOIN pen AS p ON p.week_start = w.week_start
+ORDER BY w.week_start
