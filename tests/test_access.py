@@ -559,3 +559,15 @@ def test_no_page_draws_a_dataframe_around_the_masking():
         for call in re.findall(r"st\.(?:dataframe|data_editor)\(\s*(.*?)[,)]", text):
             # The audit log is for admins only, who see identifiers anyway.
             assert call.startswith("privacy.mask_frame") or path.name == "audit_log.py", f"{path.name}: {call}"
+
+
+def test_briefing_downloads_are_audited(local):
+    # The briefing lists the week's newly warned entities by name: entity-level data.
+    at = signed_in(VIEWER)
+    go(at, "briefing")
+    assert not at.exception, [e.value for e in at.exception]
+    at.download_button(key="bf_dl_xlsx").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    record = audit_log(local, action="download").iloc[0]
+    assert record["user_name"] == VIEWER
+    assert json.loads(record["detail"])["file"].endswith(".xlsx")

@@ -13,7 +13,7 @@ import html
 import streamlit as st
 
 from analytics import briefing
-from dashboard import data, ui
+from dashboard import auth, data, ui
 from dashboard.filters import current
 from dashboard.nav import PAGES
 
@@ -107,6 +107,11 @@ def pick_week(default: briefing.Week) -> briefing.Week:
     return briefing.parse_week(code)
 
 
+def _audited(file_name: str) -> dict:
+    """The briefing names the week's newly warned entities: its downloads go to the audit log."""
+    return {"on_click": auth.record, "args": ("download", {"file": file_name, "what": "周报（含新增预警主体名称）"})}
+
+
 def controls(db: str, ver: tuple, week: briefing.Week) -> None:
     stem = briefing.file_stem(week)
     code = week.code
@@ -117,7 +122,7 @@ def controls(db: str, ver: tuple, week: briefing.Week) -> None:
         mime="text/html",
         key="bf_dl_html",
         icon=":material/download:",
-        on_click="ignore",
+        **_audited(f"{stem}.html"),
         help="单个 HTML 文件，离线打开，图表可交互。",
     )
     reason = briefing.png_unavailable()
@@ -128,7 +133,7 @@ def controls(db: str, ver: tuple, week: briefing.Week) -> None:
         mime="image/png",
         key="bf_dl_png",
         icon=":material/image:",
-        on_click="ignore",
+        **_audited(f"{stem}.png"),
         disabled=reason is not None,
         help=reason or "整个周报，1920×1080 像素。",
     )
@@ -150,7 +155,7 @@ def controls(db: str, ver: tuple, week: briefing.Week) -> None:
         mime=XLSX_MIME,
         key="bf_dl_xlsx",
         icon=":material/table:",
-        on_click="ignore",
+        **_audited(f"{stem}.xlsx"),
         help="关键指标和每张图表背后的数字，每张图一个工作表。",
     )
     st.page_link(
