@@ -8,7 +8,8 @@ of characters whose NFKC form, case and whitespace pyarrow and Python agree on
 half-width forms) are cleaned here, all at once; every other cell is left to
 the per-value function, so the result never depends on which way a cell went.
 Credit codes are checked here too (length, alphabet, check character); a code
-that fails goes back to ``normalize.parse_credit_code`` for its reason.
+that fails goes back to ``normalize.parse_credit_code`` for its reason. ID
+numbers are masked here too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def fast_values(cells: pa.Array, kind: str) -> tuple[pa.Array | None, np.ndarray
         return clean_code(cells)
     if kind == ds.CODE:
         return credit_codes(cells)
+    if kind == ds.ID_NO:
+        return masked_id_numbers(cells)
     return None, None
 
 
@@ -75,6 +78,19 @@ def credit_codes(cells: pa.Array) -> tuple[pa.Array, np.ndarray]:
         check = _CODE_VALUES[_CODE_CHARS[(31 - total % 31) % 31]]
         done[candidates[check != digits[:, 17]]] = False
     return codes, done
+
+
+def masked_id_numbers(cells: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``normalize.mask_id_number`` of each simple cell: cleaned like a code, then all but the first 3 and
+    last 2 characters starred (every character when there are 5 or fewer)."""
+    codes, done = clean_code(cells)
+    length = pc.utf8_length(codes)
+    middle = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(length, 5), 0))
+    masked = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(codes, 0, 3), middle, pc.utf8_slice_codeunits(codes, -2), ""
+    )
+    short = pc.less_equal(length, 5)
+    return pc.if_else(short, pc.binary_repeat("*", length), masked), done
 
 
 def _mask(values: pa.Array) -> np.ndarray:

@@ -362,8 +362,8 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
     positions = np.flatnonzero(accepted_mask)
     keep = pa.array(accepted_mask)
     accepted = {"_row": pa.array(chunk.rows[positions])}
-    accepted |= {name: values.filter(keep) for name, values in parsed.items()}
-    accepted |= {f"_x{p}": table.column(p).filter(keep) for p in unknown}
+    accepted |= {name: values if not row_errors else values.filter(keep) for name, values in parsed.items()}
+    accepted |= {f"_x{p}": table.column(p) if not row_errors else table.column(p).filter(keep) for p in unknown}
     rejected = None
     if row_errors:
         indices = np.asarray(sorted(row_errors))
@@ -455,22 +455,23 @@ def _parse_column(raw: pa.ChunkedArray, column: ds.Column) -> tuple[pa.Array, np
     invalid cell and None elsewhere, or None when every cell is valid. Text, document numbers and credit codes
     are cleaned all at once where ``columns`` can (exactly as ``normalize`` would), the rest one by one."""
     encoded = pc.dictionary_encode(raw.combine_chunks())
-    uniques, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+    uniques, codes = encoded.dictionary, encoded.indices
     fast, done = columns.fast_values(uniques, column.kind)
+    if done is not None and done.all():  # the usual case for text: no Python at all
+        return fast.take(codes), None
     values = [None] * len(uniques) if fast is None else fast.to_pylist()
     todo = range(len(uniques)) if done is None else np.flatnonzero(~done)
     reasons: list[str | None] = [None] * len(uniques)
-    if len(todo):
-        parse, cells = _parser(column), uniques.to_pylist()
-        for i in todo:
-            try:
-                values[i] = parse(cells[i])
-            except nz.Invalid as exc:
-                reasons[i] = str(exc)
+    parse, cells = _parser(column), uniques.to_pylist()
+    for i in todo:
+        try:
+            values[i] = parse(cells[i])
+        except nz.Invalid as exc:
+            reasons[i] = str(exc)
     typed = pa.array(values, _ARROW_TYPES.get(column.kind, pa.string())).take(codes)
     if all(r is None for r in reasons):
         return typed, None
-    return typed, np.array(reasons, dtype=object)[codes]
+    return typed, np.array(reasons, dtype=object)[codes.to_numpy(zero_copy_only=False)]
 
 
 def _apply_subject_rule(parsed: dict, invalid: dict, n: int, fail, sheet: SheetSource, by_name: dict) -> None:

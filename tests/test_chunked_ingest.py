@@ -164,7 +164,12 @@ POOL = (
 @given(st.lists(st.text(alphabet=POOL, max_size=12), min_size=1, max_size=40))
 def test_vectorised_cleaning_agrees_with_normalize(cells):
     array = pa.array(cells, pa.string())
-    for fast, slow in ((columns.clean_text, normalize.clean_text), (columns.clean_code, normalize.clean_code)):
+    pairs = (
+        (columns.clean_text, normalize.clean_text),
+        (columns.clean_code, normalize.clean_code),
+        (columns.masked_id_numbers, normalize.mask_id_number),
+    )
+    for fast, slow in pairs:
         values, done = fast(array)
         assert [v for v, d in zip(values.to_pylist(), done, strict=True) if d] == [
             slow(c) for c, d in zip(cells, done, strict=True) if d
