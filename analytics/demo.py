@@ -1094,16 +1094,17 @@ def _write_csv(path: Path, columns: dict, encoding: str, title: str | None = Non
     tail = [",".join(list(row) + [""] * (width - len(row))) for row in footer]
     table = pa.table({h: v if isinstance(v, pa.Array) else pa.array(v) for h, v in columns.items()})
     options = pcsv.WriteOptions(include_header=False, eol=eol, quoting_style="needed" if quote_text else "none")
-    if encoding == "gbk":  # small files only: transcode in memory
-        body = io.BytesIO()
-        pcsv.write_csv(table, body, options)
-        text = eol.join(head) + eol + body.getvalue().decode("utf-8") + "".join(line + eol for line in tail)
-        path.write_bytes(text.encode("gbk"))
-        return
+    codec = "gbk" if encoding == "gbk" else "utf-8"
     with open(path, "wb") as f:
-        f.write(("\ufeff" if encoding == "utf-8-sig" else "").encode() + (eol.join(head) + eol).encode())
-        pcsv.write_csv(table, f, options)
-        f.write("".join(line + eol for line in tail).encode())
+        f.write(("\ufeff" if encoding == "utf-8-sig" else "").encode() + (eol.join(head) + eol).encode(codec))
+        if encoding == "gbk":  # transcoded a slice at a time, so large files need little memory
+            for start in range(0, max(table.num_rows, 1), 100_000):
+                body = io.BytesIO()
+                pcsv.write_csv(table.slice(start, 100_000), body, options)
+                f.write(body.getvalue().decode("utf-8").encode("gbk"))
+        else:
+            pcsv.write_csv(table, f, options)
+        f.write("".join(line + eol for line in tail).encode(codec))
 
 
 def _workbook(path: Path) -> xlsxwriter.Workbook:
@@ -1156,9 +1157,10 @@ def _export_severe_list(path: Path, demo: Demo, rng: np.random.Generator) -> Non
     _write_csv(path, _export_columns(frame, "severe_list", order, "cn"), "gbk", crlf=True)
 
 
-def _export_penalties(path: Path, demo: Demo, year: int, rng: np.random.Generator) -> None:
+def _penalty_rows(demo: Demo, year: int, rng: np.random.Generator) -> pd.DataFrame:
+    """One year's penalties with the export's planted bad rows inserted at random places."""
     frame = demo.penalties[demo.penalties["decision_date"].dt.year.to_numpy() == year]
-    messy = MESSY_ROWS[path.name]
+    messy = MESSY_ROWS[PENALTY_FILE.format(year=year)]
     undated = messy.get("empty_decision_date", 0)
     extra = pd.concat([
         _bad_code_rows(rng, frame, messy["bad_check_char"]),
@@ -1166,7 +1168,11 @@ def _export_penalties(path: Path, demo: Demo, year: int, rng: np.random.Generato
     ])  # fmt: skip
     extra = _fresh_doc_numbers(extra, demo.penalties, kind=3)
     extra.loc[len(extra) - undated :, "decision_date"] = pd.NaT
-    frame = _insert_rows(frame, extra, rng)
+    return _insert_rows(frame, extra, rng)
+
+
+def _export_penalties(path: Path, demo: Demo, year: int, rng: np.random.Generator) -> None:
+    frame = _penalty_rows(demo, year, rng)
     if year == 2021:  # saved from Excel by hand: title, total and note rows, slashed dates, CRLF
         total = ["合计", f"共{len(frame)}条"] + [""] * (PENALTY_ORDER.index("fine_wan") - 2)
         total.append(f"{frame['fine_wan'].sum():.2f}")
@@ -1197,6 +1203,25 @@ def _export_progress(path: Path, demo: Demo) -> None:
     wb = _workbook(path)
     _write_sheet(wb, "进展台账", _export_columns(demo.progress, "progress", order, "cell"))
     wb.close()
+
+
+def write_penalty_export(path: Path, demo: Demo, fmt: str, max_rows: int | None = None) -> int:
+    """The 2022 penalties as one export file, for benchmarks: ``fmt`` is "utf-8" or "gbk" (CSV, every text cell
+    quoted as the reporting system writes them) or "xlsx" (date cells). The rows are those of the demo's 2022
+    export, planted bad rows included; ``max_rows`` keeps the first rows only (a sheet holds 1,048,576 rows at
+    most). Returns the number of data rows written."""
+    frame = _penalty_rows(demo, 2022, _rng(0, "bench"))
+    if max_rows is not None:
+        frame = frame.iloc[:max_rows]
+    if fmt == "xlsx":
+        wb = _workbook(Path(path))
+        _write_sheet(wb, "2022年", _export_columns(frame, "penalties", PENALTY_ORDER, "cell"))
+        wb.close()
+    elif fmt in ("utf-8", "gbk"):
+        _write_csv(Path(path), _export_columns(frame, "penalties", PENALTY_ORDER, "iso"), fmt, quote_text=True)
+    else:
+        raise ValueError(f"unknown export format: {fmt}")
+    return len(frame)
 
 
 EXPORT_FILES = (ENTITY_FILE, SEVERE_FILE, PENALTY_FILE.format(year=2021), PENALTY_FILE.format(year=2022), LICENSE_FILE,
