@@ -52,7 +52,9 @@ def backup(db_path: str, dest: str | os.PathLike, user=None) -> str:
     if not Path(db_path).is_file():
         raise BackupError(f"数据库不存在：{db_path}")
     target = Path(dest)
-    if target.is_dir():
+    if target.is_dir() or str(dest).endswith(("/", os.sep)):
+        # A trailing slash names a folder even before it exists: never a file called "backups".
+        target.mkdir(parents=True, exist_ok=True)
         target = target / f"{Path(db_path).stem}-{datetime.now():%Y%m%d-%H%M%S}.duckdb"
     if target.exists():
         raise BackupError(f"备份文件已存在：{target}（请换一个文件名）")

@@ -167,6 +167,12 @@ def test_backup_into_a_folder_names_the_file_and_never_overwrites(db, tmp_path):
         backup.backup(db, tmp_path / "no" / "such" / "x.duckdb")
 
 
+def test_a_trailing_slash_names_a_folder_even_before_it_exists(db, tmp_path):
+    dest = Path(backup.backup(db, f"{tmp_path / 'new-backups'}/"))
+    assert dest.parent == tmp_path / "new-backups" and dest.name.startswith("credit-")
+    assert query(str(dest), "SELECT count(*) FROM entities") == query(db, "SELECT count(*) FROM entities")
+
+
 def test_the_backup_keeps_keys_and_the_audit_sequence(db, tmp_path):
     dest = backup.backup(db, tmp_path / "b.duckdb")
     con = duckdb.connect(dest)
