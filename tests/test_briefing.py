@@ -7,6 +7,7 @@ The HTML must load nothing from another host; the PNGs must have their sizes and
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import struct
@@ -428,33 +429,54 @@ def test_html_is_self_contained(exported):
     assert re.search(r"nan%|None|NaN%", re.sub(r"<script.*?</script>", "", text, flags=re.S)) is None
 
 
+# Run in a process of its own: the browser tests' session-wide Playwright keeps an event loop
+# running in this one, and the sync API refuses to start inside it.
+OPEN_OFFLINE = """
+import json, sys
+from playwright.sync_api import sync_playwright
+from analytics import briefing
+
+html, profile = sys.argv[1], sys.argv[2]
+requests = []
+with sync_playwright() as p:
+    context = p.chromium.launch_persistent_context(
+        profile, executable_path=briefing.chromium_path(), headless=True,
+        args=briefing.CHROMIUM_ARGS, viewport={"width": 1920, "height": 1080},
+    )
+    try:
+        context.set_default_timeout(60_000)
+        context.on("request", lambda request: requests.append(request.url))
+        page = context.new_page()
+        page.goto(html)
+        page.wait_for_function("() => document.documentElement.dataset.ready")
+        print(json.dumps({
+            "ready": page.evaluate("() => document.documentElement.dataset.ready"),
+            "plots": page.locator(".js-plotly-plot .main-svg").count(),
+            "scroll": page.evaluate("() => [document.scrollingElement.scrollHeight, innerHeight]"),
+            "requests": requests,
+        }))
+    finally:
+        context.close()
+"""
+
+
 def test_html_opens_offline_in_chromium(exported, tmp_path):
     """Opened from disk, the page draws its four charts and asks no host for anything."""
-    from playwright.sync_api import sync_playwright
-
     _, out = exported
-    requests: list[str] = []
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=briefing.chromium_path(),
-            headless=True,
-            args=briefing.CHROMIUM_ARGS,
-            viewport={"width": 1920, "height": 1080},
-        )
-        try:
-            context.set_default_timeout(60_000)
-            context.on("request", lambda request: requests.append(request.url))
-            page = context.new_page()
-            page.goto(next(out.glob("*.html")).as_uri())
-            page.wait_for_function("() => document.documentElement.dataset.ready")
-            assert page.evaluate("() => document.documentElement.dataset.ready") == "1"
-            assert page.locator(".js-plotly-plot .main-svg").count() >= 4
-            scroll = page.evaluate("() => [document.scrollingElement.scrollHeight, innerHeight]")
-        finally:
-            context.close()
-    assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
-    assert scroll[0] <= scroll[1]
+    html = next(out.glob("*.html")).as_uri()
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_OFFLINE, html, str(tmp_path / "profile")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["ready"] == "1"
+    assert seen["plots"] >= 4
+    assert [u for u in seen["requests"] if not u.startswith(("file:", "data:", "blob:"))] == []
+    assert seen["scroll"][0] <= seen["scroll"][1]
 
 
 def test_remote_reference_check_catches_remote_assets():
