@@ -28,6 +28,7 @@ of ``--runs`` runs are printed as a table and written to OUT/results.json.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -337,7 +338,6 @@ def machine() -> dict:
     import duckdb
     import pandas
     import pyarrow
-    import python_calamine
     import streamlit
 
     cpu = "unknown"
@@ -360,7 +360,7 @@ def machine() -> dict:
         "pandas": pandas.__version__,
         "pyarrow": pyarrow.__version__,
         "streamlit": streamlit.__version__,
-        "python_calamine": getattr(python_calamine, "__version__", "?"),
+        "python_calamine": importlib.metadata.version("python-calamine"),
         "git": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip(),
