@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from datetime import datetime
 from pathlib import Path
 
@@ -297,7 +296,6 @@ def test_planted_messy_rows(small_exports):
     assert demo.REJECTED_ROWS == 6
 
 
-@pytest.mark.skipif(importlib.util.find_spec("analytics.ingest") is None, reason="analytics/ingest.py not there yet")
 def test_build_loads_through_ingestion(tmp_path):
     results = demo.build(str(tmp_path / "demo.duckdb"), seed=2022, scale=SMALL)
     assert [r.dataset for r in results] == [
