@@ -38,6 +38,8 @@ from analytics.settings import load_settings
 EVENT_DATES = {"report_date", "established", "listed_on", "decision_date", "filed_on", "closed_on"}
 # Rejected rows kept in the upload log; the count is always exact.
 MAX_LOGGED_REJECTED_ROWS = 5000
+# Kinds where a placeholder like "/" or "无" stands for an empty cell (text keeps them as written).
+PLACEHOLDER_KINDS = {ds.DATE, ds.AMOUNT, ds.PERCENT, ds.BOOL}  # 办理时限 is read with its filing date
 PREVIEW_ROWS = 20
 # Columns the rejected-rows download adds to the file's own: on reload they are bookkeeping, not data.
 REJECT_COLUMNS = ("工作表", "行号", "错误原因")
@@ -350,6 +352,8 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
         deadlines: list = [None] * n
         reasons = np.full(n, None, dtype=object)
         for i, (raw, start) in enumerate(zip(table.column(by_name["deadline"]).to_pylist(), starts, strict=True)):
+            if nz.is_placeholder(raw):
+                continue
             try:
                 deadlines[i] = nz.parse_deadline(raw, start)
             except nz.Invalid as exc:
@@ -468,6 +472,9 @@ def _parse_column(raw: pa.ChunkedArray, column: ds.Column) -> tuple[pa.Array, np
     reasons: list[str | None] = [None] * len(uniques)
     parse, cells = _parser(column), uniques.to_pylist()
     for i in todo:
+        if column.kind in PLACEHOLDER_KINDS and nz.is_placeholder(cells[i]):
+            values[i] = None  # "/" or "无" in a date or amount cell means empty, as in 警告 penalties
+            continue
         try:
             values[i] = parse(cells[i])
         except nz.Invalid as exc:

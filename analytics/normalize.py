@@ -46,6 +46,15 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
+# What exports write in an empty date or number cell ("not applicable"), after clean_text.
+PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "无", "空", "暂无", "n/a", "na", "null", "none"})
+
+
+def is_placeholder(value: object) -> bool:
+    text = clean_text(value)
+    return text is not None and text.casefold() in PLACEHOLDERS
+
+
 def clean_code(value: object) -> str | None:
     """Codes and document numbers: like text, with no spaces at all and upper-cased."""
     text = clean_text(value)

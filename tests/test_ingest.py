@@ -690,3 +690,20 @@ def test_rejected_rows_from_a_workbook_reload_after_fixing(db):
     second = load(db, _rejected_file(db, fix), "拒收行.csv")
     assert (second.loaded, second.errors, second.extra_columns) == (2, [], [])
     assert query(db, "SELECT count(*) FROM licenses") == [(3,)]
+
+
+def test_placeholders_in_optional_amount_and_date_cells_read_as_empty(db):
+    # 警告 penalties carry no fine: exports write "/", "—" or "无" there.
+    rows = [
+        PENALTY_HEADERS,
+        penalty_row("厦交罚〔2022〕1号", fine="/"),
+        penalty_row("厦交罚〔2022〕2号", fine="—"),
+        penalty_row("厦交罚〔2022〕3号", fine="无"),
+        penalty_row("厦交罚〔2022〕4号", fine="0"),
+        # A placeholder in a required date is still an empty required cell.
+        penalty_row("厦交罚〔2022〕5号", decision_date="/"),
+    ]
+    result = load(db, rows)
+    assert (result.loaded, result.rejected) == (4, 1)
+    assert [(e["row"], e["reason"]) for e in result.errors] == [(6, "必填项为空")]
+    assert [fine for _, _, fine, _, _ in penalties(db)] == [None, None, None, 0.0]
