@@ -425,27 +425,23 @@ def _unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
+# How a cell of each kind is parsed; choices need the column, 办理时限 its filing date (read apart).
+_PARSERS = {
+    ds.CODE: nz.parse_credit_code,
+    ds.DOC: nz.clean_code,
+    ds.DATE: nz.parse_date,
+    ds.AMOUNT: nz.parse_amount,
+    ds.PERCENT: nz.parse_percent,
+    ds.POINT_ID: nz.parse_point_id,
+    ds.BOOL: nz.parse_bool,
+    ds.ID_NO: nz.mask_id_number,
+}
+
+
 def _parser(column: ds.Column):
-    kind = column.kind
-    if kind == ds.CODE:
-        return nz.parse_credit_code
-    if kind == ds.DOC:
-        return nz.clean_code
-    if kind == ds.DATE:
-        return nz.parse_date
-    if kind == ds.AMOUNT:
-        return nz.parse_amount
-    if kind == ds.PERCENT:
-        return nz.parse_percent
-    if kind == ds.POINT_ID:
-        return nz.parse_point_id
-    if kind == ds.BOOL:
-        return nz.parse_bool
-    if kind == ds.CHOICE:
+    if column.kind == ds.CHOICE:
         return lambda v: nz.parse_choice(v, column.choices)
-    if kind == ds.ID_NO:
-        return nz.mask_id_number
-    return nz.clean_text
+    return _PARSERS.get(column.kind, nz.clean_text)
 
 
 # Parsed values by column kind, as Arrow types (text otherwise).
