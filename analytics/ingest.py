@@ -13,7 +13,6 @@ not the file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
@@ -31,7 +30,7 @@ import pyarrow.compute as pc
 from analytics import audit, columns, store
 from analytics import datasets as ds
 from analytics import normalize as nz
-from analytics.reader import Chunk, ReadError, Restart, SheetSource, open_file
+from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
 from analytics.settings import load_settings
 
 # Dates that record something that happened: a future one is a typo.
@@ -130,36 +129,35 @@ class _Staged:
 
 
 def ingest_paths(db_path: str, paths: list, dataset: str | None = None, user: str | None = None) -> list[IngestResult]:
-    """Load files in order; each in its own transaction."""
-    settings = load_settings()
+    """Load files in order; each in its own transaction. A file is read from disk in pieces, not held whole."""
     results = []
     for path in paths:
         path = Path(path)
         try:
-            size = path.stat().st_size
-            if size > settings.max_upload_mb * 1024 * 1024:
-                raise ReadError(f"文件过大（{size / 1024 / 1024:.0f} MB），超过上限 {settings.max_upload_mb} MB")
-            data = path.read_bytes()
-        except ReadError as exc:
-            results.append(_refuse(db_path, IngestResult(file=path.name), b"", str(exc), user))
-            continue
+            source = FileData(path=path)
+            if not _too_large(source):
+                path.open("rb").close()  # a directory or an unreadable file fails here, with the system's reason
         except OSError as exc:
             results.append(IngestResult(file=str(path), message=f"无法读取文件：{exc.strerror or exc}"))
             continue
-        results.append(ingest_bytes(db_path, data, path.name, dataset=dataset, user=user))
+        results.append(_ingest(db_path, source, path.name, dataset, user))
     return results
 
 
 def ingest_bytes(
     db_path: str, data: bytes, file_name: str, dataset: str | None = None, user: str | None = None
 ) -> IngestResult:
+    return _ingest(db_path, FileData(data), file_name, dataset, user)
+
+
+def _ingest(db_path: str, data: FileData, file_name: str, dataset: str | None, user: str | None) -> IngestResult:
     result = IngestResult(file=file_name)
     settings = load_settings()
+    if message := _too_large(data):  # refused unread: its log entry hashes no bytes
+        return _refuse(db_path, result, FileData(b""), message, user)
     try:
         if dataset is not None and dataset not in ds.UPLOADABLE:
             raise ReadError(f"未知的数据集：{dataset}（可选：{'、'.join(ds.UPLOADABLE)}）")
-        if len(data) > settings.max_upload_mb * 1024 * 1024:
-            raise ReadError(f"文件过大（{len(data) / 1024 / 1024:.0f} MB），超过上限 {settings.max_upload_mb} MB")
         candidates = [ds.DATASETS[dataset]] if dataset else [ds.DATASETS[n] for n in ds.UPLOADABLE]
         opened = open_file(data, file_name, _known_headers(candidates))
         result.encoding = opened.encoding
@@ -169,7 +167,7 @@ def ingest_bytes(
     except ReadError as exc:
         return _refuse(db_path, result, data, str(exc), user)
     result.dataset = ",".join(dict.fromkeys(p.dataset.name for p in parts))
-    digest = _pool.submit(lambda: hashlib.sha256(data).hexdigest())  # alongside the reading: hashlib lets go of the GIL
+    digest = _pool.submit(data.sha256)  # alongside the reading: hashlib lets go of the GIL
 
     try:
         with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
@@ -199,6 +197,13 @@ def ingest_bytes(
     except ReadError as exc:  # found while reading the rows: the file is refused as a whole, as if never read
         return _refuse(db_path, IngestResult(file=file_name, encoding=result.encoding), data, str(exc), user)
     return result
+
+
+def _too_large(data: FileData) -> str | None:
+    limit = load_settings().max_upload_mb
+    if data.size > limit * 1024 * 1024:
+        return f"文件过大（{data.size / 1024 / 1024:.0f} MB），超过上限 {limit} MB"
+    return None
 
 
 class _NothingToLoad(Exception):
@@ -644,9 +649,9 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _log_upload(con, result: IngestResult, data: bytes | Future, user: str | None, status: str) -> None:
-    """``data`` is the file, or its SHA-256 being computed (see ingest_bytes)."""
-    digest = data.result() if isinstance(data, Future) else hashlib.sha256(data).hexdigest()
+def _log_upload(con, result: IngestResult, data: FileData | Future, user: str | None, status: str) -> None:
+    """``data`` is the file, or its SHA-256 being computed (see _ingest)."""
+    digest = data.result() if isinstance(data, Future) else data.sha256()
     rejected = None
     if result.rejected_rows is not None and len(result.rejected_rows):
         rejected = result.rejected_rows.head(MAX_LOGGED_REJECTED_ROWS).to_dict(orient="records")
@@ -676,7 +681,7 @@ def _log_upload(con, result: IngestResult, data: bytes | Future, user: str | Non
     )
 
 
-def _refuse(db_path: str, result: IngestResult, data: bytes, message: str, user: str | None) -> IngestResult:
+def _refuse(db_path: str, result: IngestResult, data: FileData, message: str, user: str | None) -> IngestResult:
     """Log a file that loads nothing; the data tables stay as they were."""
     result.message = message
     try:

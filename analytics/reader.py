@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import itertools
 import re
@@ -25,6 +26,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -50,7 +52,7 @@ MAX_SHEET_CELLS = 20_000_000
 TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
 NOTE_PREFIXES = ("制表", "填报说明", "备注", "注:", "注：", "说明", "审核", "负责人", "填表", "数据截至", "数据来源")
 UNKNOWN_ENCODING = "无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030），请另存为 UTF-8 编码的 CSV"
-_BLOCK_BYTES = 1 << 24  # pyarrow's read block, and the slice transcoded at a time
+_BLOCK_BYTES = 1 << 22  # pyarrow's read block, the slice transcoded at a time, the piece of a file read from disk
 
 
 class ReadError(ValueError):
@@ -108,17 +110,78 @@ class OpenFile:
     unrecognised_sheets: list[str] = field(default_factory=list)
 
 
-def open_file(data: bytes, file_name: str, known_headers: set[str], chunk_rows: int | None = None) -> OpenFile:
+class FileData:
+    """A file's bytes: held in memory (an upload) or read from disk in pieces (a path: a large export on
+    disk is never held whole, so loading it needs memory for a chunk of rows, not for the file)."""
+
+    def __init__(self, data: bytes | None = None, path: Path | None = None):
+        assert (data is None) != (path is None)
+        self._data, self.path = data, path
+        self.size = len(data) if data is not None else path.stat().st_size
+
+    def whole(self) -> bytes:
+        if self._data is not None:
+            return self._data
+        return self.path.read_bytes()
+
+    def read(self, start: int = 0, size: int | None = None) -> bytes | memoryview:
+        """``size`` bytes from ``start`` (a view, not a copy, of bytes in memory)."""
+        end = self.size if size is None else min(start + size, self.size)
+        if self._data is not None:
+            return memoryview(self._data)[start:end]
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            return f.read(end - start)
+
+    def blocks(self, start: int = 0) -> Iterator[bytes | memoryview]:
+        """The bytes from ``start`` on: all at once when in memory, a block at a time from disk."""
+        if self._data is not None:
+            yield memoryview(self._data)[start:]
+            return
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            while block := f.read(_BLOCK_BYTES):
+                yield block
+
+    def stream(self, start: int):
+        """A binary stream of the bytes from ``start`` on, without copying them."""
+        # BytesIO shares the bytes (no copy); a file is closed by the reader it is handed to.
+        stream = io.BytesIO(self._data) if self._data is not None else open(self.path, "rb")  # noqa: SIM115
+        stream.seek(start)
+        return stream
+
+    def arrow_stream(self, start: int) -> pa.NativeFile:
+        """The same for pyarrow (a BytesIO would be copied whole: pyarrow asks it for a writable buffer)."""
+        if self._data is not None:
+            return pa.BufferReader(pa.py_buffer(memoryview(self._data)[start:]))
+        stream = pa.OSFile(str(self.path))
+        stream.seek(start)
+        return stream
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for block in self.blocks():
+            digest.update(block)
+        return digest.hexdigest()
+
+    def is_blank(self) -> bool:
+        return not any(re.search(rb"\S", block) for block in self.blocks())
+
+
+def open_file(
+    data: bytes | FileData, file_name: str, known_headers: set[str], chunk_rows: int | None = None
+) -> OpenFile:
     """Find the header of each sheet of a CSV or Excel export; ``known_headers`` are normalised header keys.
     Rows come ``chunk_rows`` (default CHUNK_ROWS) at a time."""
     chunk_rows = chunk_rows or CHUNK_ROWS
-    if not data or re.search(rb"\S", data) is None:
+    source = data if isinstance(data, FileData) else FileData(data)
+    if not source.size or source.is_blank():
         raise ReadError("文件为空")
     lower = file_name.lower()
     if lower.endswith((".xlsx", ".xlsm", ".xls")):
-        return _open_excel(data, known_headers, chunk_rows)
+        return _open_excel(source.read(), known_headers, chunk_rows)
     if lower.endswith((".csv", ".txt", ".tsv")):
-        return _open_csv(data, known_headers, chunk_rows)
+        return _open_csv(source, known_headers, chunk_rows)
     raise ReadError(f"不支持的文件类型：{file_name}（请上传 .csv、.xlsx 或 .xls 文件）")
 
 
@@ -149,24 +212,52 @@ def _whole(source: SheetSource) -> Sheet:
 # --- CSV -------------------------------------------------------------------
 
 
-def encoding_of(data: bytes) -> tuple[str, str, int]:
+def encoding_of(data: bytes | FileData) -> tuple[str, str, int]:
     """(name reported, Python codec, BOM length) of a CSV: UTF-8 with or without BOM, UTF-16, or
     GB18030/GBK. UTF-8 is checked over the whole file (a file mixing it with GBK is refused, naming
     the first line that is not UTF-8); GBK is checked as the file is read."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    source = data if isinstance(data, FileData) else FileData(data)
+    head = bytes(source.read(0, 8192))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "UTF-16", "utf-16", 0
-    if b"\x00" in data[:8192]:
+    if b"\x00" in head:
         raise ReadError("文件不是文本格式的 CSV（含二进制内容），请确认文件类型")
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    if _is_utf8(data, bom):
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    bad_until = _utf8_until(source, bom)
+    if bad_until is None:
         return ("UTF-8 (BOM)" if bom else "UTF-8"), "utf-8", bom
+    prefix = source.read(bom, bad_until - bom)  # the file up to the piece found not to be UTF-8
     try:
-        codecs.utf_8_decode(memoryview(data)[bom:], "strict", True)
+        codecs.utf_8_decode(prefix, "strict", True)
     except UnicodeDecodeError as utf8_error:
-        text = data[bom : bom + utf8_error.end]
+        text = bytes(prefix[: utf8_error.end])
         if bom or _looks_mixed(text, utf8_error):
             raise ReadError(_mixed_message(text, utf8_error)) from None
     return "GBK", "gb18030", 0
+
+
+def _utf8_until(source: FileData, start: int) -> int | None:
+    """None when the file from ``start`` on is UTF-8, else the end of the first piece of it that is not."""
+    carry, offset = b"", start
+    for block in source.blocks(start):
+        piece = carry + block if carry else block
+        whole = len(piece) - _incomplete_tail(piece)  # a character cut by the block's end goes on to the next
+        if not _is_utf8(piece[:whole], 0):
+            return offset + whole
+        carry, offset = bytes(piece[whole:]), offset + whole
+    return offset + len(carry) if carry else None  # the file ends inside a character
+
+
+def _incomplete_tail(piece: bytes | memoryview) -> int:
+    """How many bytes at the end of ``piece`` begin a UTF-8 character they do not finish."""
+    for back in range(1, min(4, len(piece)) + 1):
+        byte = piece[-back]
+        if byte < 0x80:
+            return 0
+        if byte >= 0xC0:
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back if length > back else 0
+    return 0
 
 
 def _is_utf8(data: bytes, start: int) -> bool:
@@ -202,13 +293,13 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return max((",", "\t", ";", "|"), key=sample.count)
 
 
-def _head(data: bytes, start: int, codec: str) -> str:
+def _head(source: FileData, start: int, codec: str) -> str:
     """The decoded text of the file's first lines: more than HEADER_SEARCH_ROWS of them, or all."""
     size = 1 << 16
     while True:
-        final = start + size >= len(data)
+        final = start + size >= source.size
         try:
-            text = codecs.getincrementaldecoder(codec)().decode(data[start : start + size], final)
+            text = codecs.getincrementaldecoder(codec)().decode(source.read(start, size), final)
         except UnicodeDecodeError:
             raise ReadError(UNKNOWN_ENCODING) from None
         if final or len(text.splitlines()) > HEADER_SEARCH_ROWS:
@@ -216,14 +307,14 @@ def _head(data: bytes, start: int, codec: str) -> str:
         size *= 4
 
 
-def _open_csv(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFile:
-    encoding, codec, bom = encoding_of(data)
+def _open_csv(source: FileData, known_headers: set[str], chunk_rows: int) -> OpenFile:
+    encoding, codec, bom = encoding_of(source)
     if codec == "utf-16":  # rare and small: as UTF-8 from here on
         try:
-            data, codec, bom = data.decode("utf-16").encode("utf-8"), "utf-8", 0
+            source, codec, bom = FileData(source.whole().decode("utf-16").encode("utf-8")), "utf-8", 0
         except UnicodeDecodeError:
             raise ReadError(UNKNOWN_ENCODING) from None
-    head = _head(data, bom, codec)
+    head = _head(source, bom, codec)
     if not head.strip() and len(head.splitlines()) <= HEADER_SEARCH_ROWS:  # the whole file, and blank
         raise ReadError("文件为空")  # a BOM, or UTF-16 spaces: bytes, but nothing in them
     head_lines = head.splitlines()[:HEADER_SEARCH_ROWS]
@@ -242,24 +333,23 @@ def _open_csv(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFile
     before = "".join(head.splitlines(keepends=True)[: header_index + 1])
     start = bom + len(before.encode(codec))
     titles = [(i + 1, "标题行") for i in range(header_index) if any(c.strip() for c in head_rows[i])]
-    source = _CsvSheet(data, start, codec, delimiter, header_index + 1, [str(h) for h in headers], titles, chunk_rows)
-    return OpenFile(encoding, [source])
+    sheet = _CsvSheet(source, start, codec, delimiter, header_index + 1, [str(h) for h in headers], titles, chunk_rows)
+    return OpenFile(encoding, [sheet])
 
 
 class _CsvSheet(SheetSource):
-    def __init__(self, data, start, codec, delimiter, header_row, headers, titles, chunk_rows):
+    def __init__(self, source: FileData, start, codec, delimiter, header_row, headers, titles, chunk_rows):
         self.name, self.header_row, self.headers, self.skipped = None, header_row, headers, titles
-        self._data, self._start, self._codec, self._delimiter = data, start, codec, delimiter
+        self._source, self._start, self._codec, self._delimiter = source, start, codec, delimiter
         self._chunk_rows = chunk_rows
         self._fast = True  # pyarrow first; pandas once pyarrow has failed
 
     def _stream(self):
         """The data rows as a binary UTF-8 stream; a non-UTF-8 file is transcoded a slice at a time."""
+        stream = self._source.stream(self._start)
         if self._codec == "utf-8":
-            stream = io.BytesIO(self._data)  # shares the bytes, no copy
-            stream.seek(self._start)
             return stream
-        return io.BufferedReader(_Utf8Stream(self._data, self._start, self._codec), _BLOCK_BYTES)
+        return io.BufferedReader(_Utf8Stream(stream, self._codec), _BLOCK_BYTES)
 
     def chunks(self) -> Iterator[Chunk]:
         handed_out = 0
@@ -276,9 +366,7 @@ class _CsvSheet(SheetSource):
 
     def _arrow_batches(self) -> Iterator[pa.Table]:
         names = [str(i) for i in range(len(self.headers))]
-        # UTF-8 is read in place (a BytesIO would be copied whole: pyarrow asks it for a writable buffer).
-        utf8 = self._codec == "utf-8"
-        stream = pa.BufferReader(pa.py_buffer(memoryview(self._data)[self._start :])) if utf8 else self._stream()
+        stream = self._source.arrow_stream(self._start) if self._codec == "utf-8" else self._stream()
         try:
             reader = pcsv.open_csv(
                 stream,
@@ -302,12 +390,15 @@ class _CsvSheet(SheetSource):
                 raise
             self._fast = False  # a row wider or narrower than the header, a quote left open, …
             raise _SlowerWay from None
+        finally:
+            stream.close()
 
     def _pandas_batches(self) -> Iterator[pa.Table]:
         width = len(self.headers)
+        stream = self._stream()
         try:
             frames = pd.read_csv(
-                self._stream(),
+                stream,
                 sep=self._delimiter,
                 header=None,
                 names=range(width),
@@ -340,13 +431,15 @@ class _CsvSheet(SheetSource):
                 self._widen()
                 raise _SlowerWay from None
             raise ReadError(f"CSV 格式错误：{_parser_detail(exc, self.header_row + 1)}") from None
+        finally:
+            stream.close()
 
     def _widen(self) -> None:
         """A row has more cells than the header: keep them under empty headers, as an Excel sheet
         would, so no cell is lost without a word."""
-        text = io.TextIOWrapper(self._stream(), "utf-8", newline="")
         try:
-            width = max(len(row) for row in csv.reader(text, delimiter=self._delimiter))
+            with io.TextIOWrapper(self._stream(), "utf-8", newline="") as text:
+                width = max(len(row) for row in csv.reader(text, delimiter=self._delimiter))
         except csv.Error as exc:
             raise ReadError(f"CSV 格式错误：{_parser_detail(exc, self.header_row + 1)}") from None
         if width > MAX_COLUMNS:
@@ -359,10 +452,10 @@ class _SlowerWay(Exception):
 
 
 class _Utf8Stream(io.RawIOBase):
-    """data[start:] in another encoding, as UTF-8 bytes: decoded a slice at a time."""
+    """A binary stream in another encoding, as UTF-8 bytes: decoded a slice at a time."""
 
-    def __init__(self, data: bytes, start: int, codec: str):
-        self._data, self._position = memoryview(data), start
+    def __init__(self, raw, codec: str):
+        self._raw, self._ended = raw, False
         self._decoder = codecs.getincrementaldecoder(codec)()
         self._pending, self._offset = b"", 0
         self.failed = False
@@ -370,12 +463,16 @@ class _Utf8Stream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
     def readinto(self, buffer) -> int:
-        while self._offset == len(self._pending) and self._position < len(self._data):
-            piece = self._data[self._position : self._position + _BLOCK_BYTES]
-            self._position += len(piece)
+        while self._offset == len(self._pending) and not self._ended:
+            piece = self._raw.read(_BLOCK_BYTES)
+            self._ended = not piece
             try:
-                text = self._decoder.decode(piece, self._position >= len(self._data))
+                text = self._decoder.decode(piece, self._ended)
             except UnicodeDecodeError:
                 self.failed = True
                 raise

@@ -67,6 +67,40 @@ def test_chunks_of_any_size_read_like_the_whole_file(encoding, size):
     assert sheet.skipped == [(1, "标题行"), (7, "合计行"), (9, "说明行")]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "utf-16"])
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 200])
+def test_a_file_read_from_disk_in_pieces_reads_like_its_bytes(tmp_path, monkeypatch, encoding, block):
+    """Paths are read a block at a time: blocks that cut characters and rows change nothing."""
+    data = csv_bytes(messy_rows(), encoding)
+    expected = reader.read_file(data, "x.csv", KNOWN)
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", block)
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    got = reader.read_file(reader.FileData(path=path), "x.csv", KNOWN)
+    assert got.encoding == expected.encoding
+    [sheet], [want] = got.sheets, expected.sheets
+    assert (sheet.frame.values.tolist(), sheet.rows, sheet.skipped) == (
+        want.frame.values.tolist(),
+        want.rows,
+        want.skipped,
+    )
+    assert reader.FileData(path=path).sha256() == reader.FileData(data).sha256()
+
+
+def test_loading_a_path_gives_what_loading_its_bytes_gives(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 5)
+    rows = messy_rows() + [penalty_row("D6", code=bad_check_code(3)), penalty_row("D2", fine="0.9")]
+    data = csv_bytes(rows, "gbk")
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    from_path = ingest.ingest_paths(str(tmp_path / "a.duckdb"), [path])[0]
+    from_bytes = ingest.ingest_bytes(str(tmp_path / "b.duckdb"), data, "x.csv")
+    assert from_path.to_dict() == from_bytes.to_dict()
+    assert (from_path.loaded, from_path.rejected) == (5, 2)
+    assert rows_of(str(tmp_path / "a.duckdb")) == rows_of(str(tmp_path / "b.duckdb"))
+    assert logged_hashes(str(tmp_path / "a.duckdb")) == logged_hashes(str(tmp_path / "b.duckdb"))
+
+
 def test_a_short_row_after_the_first_chunk_restarts_with_pandas_and_pads_it(monkeypatch):
     monkeypatch.setattr(reader, "_BLOCK_BYTES", 200)  # pyarrow meets the short row in a later block
     rows = [PROGRESS_HEADERS] + [[str(i), "2022-05-27", "10%", "推进中", "局法规处", "x"] for i in range(1, 6)]
@@ -102,6 +136,11 @@ def db(tmp_path) -> str:
 def rows_of(db: str) -> list[tuple]:
     with duckdb.connect(db, read_only=True) as con:
         return con.execute("SELECT * EXCLUDE (upload_id) FROM penalties ORDER BY doc_no").fetchall()
+
+
+def logged_hashes(db: str) -> list[tuple]:
+    with duckdb.connect(db, read_only=True) as con:
+        return con.execute("SELECT sha256 FROM uploads").fetchall()
 
 
 def test_loading_in_small_chunks_gives_the_same_result_as_in_one(tmp_path, monkeypatch):

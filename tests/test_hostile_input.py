@@ -19,7 +19,7 @@ import duckdb
 import pytest
 import xlsxwriter
 
-from analytics import export, ingest, normalize
+from analytics import export, ingest, normalize, reader
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_TABLES = ("work_points", "progress", "entities", "severe_list", "penalties", "licenses", "objections")
@@ -214,6 +214,18 @@ def test_a_hostile_file_is_refused_in_chinese_and_changes_no_data(db, case, name
     assert last_upload(db) == ("refused", result.message)
 
 
+@pytest.mark.parametrize(("case", "name", "data", "message"), REFUSED_FILES, ids=[c[0] for c in REFUSED_FILES])
+def test_a_hostile_file_given_by_path_is_refused_as_when_uploaded(db, tmp_path, monkeypatch, case, name, data, message):
+    """A path is read from disk in pieces: 7-byte pieces cut characters and lines everywhere."""
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 7)
+    path = tmp_path / name
+    path.write_bytes(data)
+    before = snapshot(db)
+    [result] = ingest.ingest_paths(db, [path])
+    assert message in (result.message or ""), (case, result.message)
+    assert snapshot(db) == before
+
+
 # (case, cells of the rejected rows' columns, what the row's reason says)
 REJECTED_ROWS = [
     ("a day that does not exist", {"day": "2022-02-30"}, "日期不存在：2022-02-30"),
@@ -248,13 +260,8 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(db, tmp_path, m
     big.write_bytes(csv_bytes([HEADERS] + [row(f"P{i}", facts="x" * 200) for i in range(8000)]))
     assert big.stat().st_size > 2 * 1024 * 1024
     before = snapshot(db)
-    real_read = Path.read_bytes
-
-    def read_bytes(self):
-        assert self != big, "the over-size file was read"
-        return real_read(self)
-
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    for method in ("read", "blocks", "whole", "stream", "arrow_stream"):  # every way a file's bytes are read
+        monkeypatch.setattr(reader.FileData, method, _refusing_to_read(big, getattr(reader.FileData, method)))
     [result] = ingest.ingest_paths(db, [big])
     assert result.message == "文件过大（2 MB），超过上限 1 MB"
     assert snapshot(db) == before
@@ -262,6 +269,14 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(db, tmp_path, m
     # Bytes handed over directly (the upload page) meet the same limit.
     direct = ingest.ingest_bytes(db, b"x" * (2 * 1024 * 1024), "big.csv")
     assert direct.message == "文件过大（2 MB），超过上限 1 MB"
+
+
+def _refusing_to_read(path: Path, method):
+    def read(self, *args, **kwargs):
+        assert self.path != path, "the over-size file was read"
+        return method(self, *args, **kwargs)
+
+    return read
 
 
 def _ingest_in_another_process(db: str, tmp_path: Path, name: str, data: bytes) -> subprocess.CompletedProcess:
