@@ -166,6 +166,25 @@ _register(
 )
 _register(
     Metric(
+        "sector_warnings",
+        "各行业风险预警主体数",
+        "统计期内每月、按行业：预警主体数＝以月末E为统计日时“信用风险预警”（risk_warnings）列出的主体数，口径与之完全相同："
+        "近12个月处罚数＝处罚决定日期在（E前推一年，E]内的处罚记录数，近12个月处罚部门数＝其中不同处罚机关数，"
+        "严重失信名单数＝E时有效的不同名单名称数，任一达到阈值即预警；无信用代码的自然人不纳入。"
+        "月末E为该月最后一天，统计日所在月取统计日。行业取名录行业，不在名录中的记为“未登记”。"
+        "名录中的每个行业每月都出现（无预警记为0）；“未登记”在统计期内任一月有预警主体时每月都出现。",
+        "Per month of the window and per sector: value = how many credit codes risk_warnings lists with the "
+        "month end E as its as-of date, by exactly its conditions: penalties_12m = penalty records with (E minus "
+        "one year) < decision_date <= E, departments_12m = distinct authority among them, severe_lists = distinct "
+        "list_name in force at E; warned when any reaches its threshold (warn_penalties, warn_departments, "
+        "warn_severe_lists); natural persons (no credit code) excluded. E is the month's last day, or D in D's own "
+        "month. sector = register sector, else 未登记. Every register sector appears every month (0 when none); "
+        "未登记 appears every month once it has a warned code in any month of the window.",
+        ("month", "sector", "value"),
+    )
+)
+_register(
+    Metric(
         "district_risk",
         "各区处罚强度",
         "按区统计整个统计期：处罚数＝处罚决定日期自统计期首月1日至统计日的处罚记录数，按名录所在区归集"

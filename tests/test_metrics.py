@@ -450,6 +450,108 @@ def test_risk_warnings_exact_thresholds(con):
     ]  # fmt: skip
 
 
+# --------------------------------------------------------------------------- sector_warnings
+
+
+@pytest.fixture
+def warnings_db(con):
+    # D = 2024-03-15, 4 months. Month ends E and the one-year bounds (exclusive) of their windows:
+    #   2023-12: E = 12-31, bound 2022-12-31    2024-01: E = 01-31, bound 2023-01-31
+    #   2024-02: E = 02-29, bound 2023-02-28    2024-03: E = D = 03-15, bound 2023-03-15
+    # ROAD1: 59 penalties (2023-10-01 .. 11-28), the 60th on 2024-01-20 → warned from January on.
+    add_entity(con, "ROAD1", "道路运输", "思明区", D(2020, 1, 1))
+    add_penalties(con, "R1-", "ROAD1", 59, D(2023, 10, 1))
+    add_penalty(con, "R1-60", "ROAD1", D(2024, 1, 20))
+    add_penalty(con, "R1-late", "ROAD1", D(2024, 3, 16))  # after D: never counts
+    # MAR: its third department exactly on D → March only; MARX: the third a day after D → never.
+    for code, third in (("MAR", D(2024, 3, 15)), ("MARX", D(2024, 3, 16))):
+        add_entity(con, code, "道路运输", "集美区", D(2020, 1, 1))
+        add_penalty(con, f"{code}-1", code, D(2024, 1, 5), "甲")
+        add_penalty(con, f"{code}-2", code, D(2024, 1, 6), "乙")
+        add_penalty(con, f"{code}-3", code, third, "丙")
+    # Three departments, the earliest (甲) dated: exactly on January's bound (DEP: out from January),
+    # a day later (DEP2: in for January, out in February), exactly on February's leap-year bound (LEAPX:
+    # out from February), a day later (LEAP: in for February, out at D's bound).
+    for code, first in (
+        ("DEP", D(2023, 1, 31)), ("DEP2", D(2023, 2, 1)), ("LEAPX", D(2023, 2, 28)), ("LEAP", D(2023, 3, 1)),
+    ):  # fmt: skip
+        add_entity(con, code, "水路运输", "湖里区", D(2020, 1, 1))
+        add_penalty(con, f"{code}-1", code, first, "甲")
+        add_penalty(con, f"{code}-2", code, D(2023, 6, 1), "乙")
+        add_penalty(con, f"{code}-3", code, D(2023, 6, 2), "丙")
+    # LIST: its second list listed exactly on January's E (in force), its first removed exactly on
+    # February's E (no longer in force) → January only.
+    add_entity(con, "LIST", "出租汽车", "思明区", D(2020, 1, 1))
+    add_list(con, "LIST", "L1", D(2023, 1, 1), D(2024, 2, 29))
+    add_list(con, "LIST", "L2", D(2024, 1, 31))
+    # UNREG: not in the register, two lists in force at February's E only → 未登记, every month.
+    add_list(con, "UNREG", "L1", D(2024, 2, 1))
+    add_list(con, "UNREG", "L2", D(2024, 2, 1), D(2024, 3, 10))
+    # QUIET: a register sector without warnings → 0 every month. Natural persons: never.
+    add_entity(con, "QUIET", "公交", "同安区", D(2020, 1, 1))
+    add_penalty(con, "Q-1", "QUIET", D(2024, 1, 1))
+    add_penalties(con, "NP-", None, 70, D(2023, 12, 1))
+    return con
+
+
+def sector_months(rows_):
+    """{sector: [value per month, oldest first]}, checking every sector has every month once."""
+    out: dict[str, list[int]] = {}
+    for r in rows_:
+        out.setdefault(r["sector"], []).append(r["value"])
+    months = sorted({r["month"] for r in rows_})
+    assert all(len(v) == len(months) for v in out.values()), out
+    return out
+
+
+def test_sector_warnings(warnings_db):
+    got = rows(warnings_db, "sector_warnings", D(2024, 3, 15), months=4, settings=DEFAULTS)
+    assert [r["month"] for r in got[:: len(got) // 4]] == ["2023-12", "2024-01", "2024-02", "2024-03"]
+    assert [r["sector"] for r in got[:5]] == ["公交", "出租汽车", "水路运输", "道路运输", "未登记"]  # 未登记 last
+    assert sector_months(got) == {
+        #              Dec Jan Feb Mar
+        "道路运输": [0, 1, 1, 2],  # ROAD1 from January; MAR in March (MARX never)
+        "水路运输": [4, 3, 1, 0],  # DEP, DEP2, LEAPX, LEAP / DEP2, LEAPX, LEAP / LEAP / -
+        "出租汽车": [0, 1, 0, 0],  # LIST
+        "公交": [0, 0, 0, 0],
+        "未登记": [0, 0, 1, 0],  # UNREG
+    }
+
+
+def test_sector_warnings_thresholds_and_filters(warnings_db):
+    as_of = D(2024, 3, 15)
+    # 59 penalties are enough: ROAD1 is warned in December too.
+    got = rows(warnings_db, "sector_warnings", as_of, months=4, settings=Settings(warn_penalties=59))
+    assert sector_months(got)["道路运输"] == [1, 1, 1, 2]
+    water = rows(warnings_db, "sector_warnings", as_of, months=4, sector="水路运输", settings=DEFAULTS)
+    assert sector_months(water) == {"水路运输": [4, 3, 1, 0]}
+    unreg = rows(warnings_db, "sector_warnings", as_of, months=4, sector="未登记", settings=DEFAULTS)
+    assert sector_months(unreg) == {"未登记": [0, 0, 1, 0]}
+    jimei = rows(warnings_db, "sector_warnings", as_of, months=4, district="集美区", settings=DEFAULTS)
+    assert sector_months(jimei) == {"道路运输": [0, 0, 0, 1]}  # MAR; ROAD1 is in 思明区
+    # One month: March only, E = D.
+    march = rows(warnings_db, "sector_warnings", as_of, months=1, settings=DEFAULTS)
+    assert {r["sector"]: r["value"] for r in march} == {"公交": 0, "出租汽车": 0, "水路运输": 0, "道路运输": 2}
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [DEFAULTS, Settings(warn_penalties=1, warn_departments=1, warn_severe_lists=1), Settings(warn_penalties=59)],
+    ids=["defaults", "all_codes", "penalties_59"],
+)
+@pytest.mark.parametrize("where", [{}, {"sector": "水路运输"}, {"sector": "未登记"}, {"district": "集美区"}])
+def test_sector_warnings_is_risk_warnings_at_each_month_end(warnings_db, settings, where):
+    as_of = D(2024, 3, 15)
+    expected: dict[tuple[str, str], int] = {}
+    for month, end in (("2023-12", D(2023, 12, 31)), ("2024-01", D(2024, 1, 31)), ("2024-02", D(2024, 2, 29)),
+                       ("2024-03", as_of)):  # fmt: skip
+        for r in rows(warnings_db, "risk_warnings", end, settings=settings, **where):
+            expected[(month, r["sector"])] = expected.get((month, r["sector"]), 0) + 1
+    got = rows(warnings_db, "sector_warnings", as_of, months=4, settings=settings, **where)
+    assert {(r["month"], r["sector"]): r["value"] for r in got if r["value"]} == expected
+    assert expected, "every case warns some code in some month"
+
+
 # --------------------------------------------------------------------------- sector_risk and district_risk
 
 

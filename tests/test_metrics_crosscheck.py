@@ -14,6 +14,7 @@ from datetime import date
 import pytest
 
 from analytics import demo, metrics, store
+from analytics.settings import Settings
 
 AS_OF = date(2022, 11, 20)  # mid-month: the last month ends at D, not on its last day
 MONTHS = 4
@@ -33,10 +34,10 @@ def rows(con, sql):
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
-def month_ends():
+def month_ends(months=MONTHS):
     out = []
     year, month = AS_OF.year, AS_OF.month
-    for _ in range(MONTHS):
+    for _ in range(months):
         last = date(year, month, calendar.monthrange(year, month)[1])
         out.append((f"{year}-{month:02d}", date(year, month, 1), min(last, AS_OF)))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
@@ -145,3 +146,32 @@ def test_sector_risk_matches_the_definition(con):
     got = metrics.run(con, "sector_risk", AS_OF, MONTHS)
     got = {(r.month, r.sector): [r.penalties, r.entities] for r in got.itertuples()}
     assert got == expected
+
+
+# The demo's own thresholds warn a handful of codes; lower ones warn some 150 a month, crossing mid-window.
+LOW = Settings(warn_penalties=3, warn_departments=2, warn_severe_lists=1)
+
+
+@pytest.mark.parametrize(
+    ("settings", "where"),
+    [(Settings(), {}), (LOW, {}), (LOW, {"district": "思明区"}), (LOW, {"sector": "未登记"})],
+    ids=["defaults", "low", "low_district", "low_unregistered"],
+)
+def test_sector_warnings_is_risk_warnings_at_each_month_end(con, settings, where):
+    """sector_warnings in one query = risk_warnings (held to plain Python above) at each month end, by sector."""
+    ends = month_ends(12)
+    expected = defaultdict(int)
+    for month, _, end in ends:
+        for r in metrics.run(con, "risk_warnings", end, settings=settings, **where).itertuples():
+            expected[(month, r.sector)] += 1
+    got = metrics.run(con, "sector_warnings", AS_OF, 12, settings=settings, **where)
+    assert {(r.month, r.sector): r.value for r in got.itertuples() if r.value} == dict(expected)
+    # Every month of the window for every sector shown, 0 when nobody is warned.
+    assert sorted(set(got["month"])) == [month for month, _, _ in ends]
+    assert len(got) == len(ends) * got["sector"].nunique()
+    assert expected, "the demo data should raise some warnings"
+    if not where:
+        by_sector = defaultdict(set)
+        for (_, sector), n in expected.items():
+            by_sector[sector].add(n)
+        assert any(len(counts) > 1 for counts in by_sector.values()), "some sector's count should move"
