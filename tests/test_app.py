@@ -3,9 +3,12 @@ database and on an empty one. No page may raise, and each shows its heading and 
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -183,6 +186,14 @@ def metric_el(at: AppTest, label: str):
     return next(m for m in at.metric if m.label == label)
 
 
+def plotly_array(value) -> np.ndarray:
+    """A Plotly figure's array as sent to the browser: a list, or base64 bytes with a dtype and a shape."""
+    if isinstance(value, list):
+        return np.array(value)
+    shape = [int(n) for n in str(value["shape"]).split(",")]
+    return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).reshape(shape)
+
+
 # --------------------------------------------------------------------------- fixture: exact numbers
 
 
@@ -277,6 +288,11 @@ def test_sector_risk_page_on_fixture(monkeypatch, fixture_db):
     for measure in ("per_100", "severe_share", "warnings"):
         at.radio(key="sr_measure").set_value(measure).run()
         assert_clean(at, HEADINGS["sector_risk"])
+    # Warnings at each month end, July 2021 .. June 2022: A from May (its second list, 2022-05-01),
+    # B in June (its three departments); C's one list never warns.
+    heatmap = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert heatmap["y"] == ["出租汽车", "道路货运"] and heatmap["x"][-2:] == ["2022-05", "2022-06"]
+    assert plotly_array(heatmap["z"]).tolist() == [[0] * 12, [0] * 10 + [1, 2]]
 
 
 def test_upload_page_loads_a_file(monkeypatch, tmp_path):

@@ -8,7 +8,6 @@ import streamlit as st
 from analytics import charts
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
-from dashboard.periods import month_end_dates
 
 # Served by Streamlit's static file serving (server.enableStaticServing): no base-map tiles from outside.
 BLANK_MAP_STYLE = "app/static/blank_style.json"
@@ -33,23 +32,8 @@ def heatmap_frame(f: Filters, measure: str) -> pd.DataFrame | None:
             if df is None
             else df[df["sector"] != "全部"][["month", "sector", "share"]].rename(columns={"share": "value"})
         )
-    frames = []
-    for month, end in month_end_dates(f.as_of, f.months):
-        warned = ui.run(f, "risk_warnings", as_of=end)
-        if warned is None:
-            return None
-        counts = warned.groupby("sector").size().rename("value").reset_index()
-        frames.append(counts.assign(month=month))
-    sectors = ui.run(f, "sector_risk")
-    base = (
-        sectors[["month", "sector"]]
-        if sectors is not None and not sectors.empty
-        else pd.DataFrame(columns=["month", "sector"])
-    )
-    counted = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["month", "sector", "value"])
-    out = base.merge(counted, on=["month", "sector"], how="outer")
-    out["value"] = out["value"].fillna(0).astype(int)
-    return out[["month", "sector", "value"]]
+    df = ui.run(f, "sector_warnings")  # risk_warnings at each month end, counted by sector, in one query
+    return None if df is None else df[["month", "sector", "value"]]
 
 
 def heatmap_section(f: Filters) -> None:
