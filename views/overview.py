@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -27,6 +29,14 @@ def last_two(df: pd.DataFrame | None, value: str, where: tuple[str, str]) -> tup
     now = series[-1] if series else None
     before = series[-2] if len(series) > 1 else None
     return now, before
+
+
+def warning_counts(df: pd.DataFrame | None, as_of: date, prev: date) -> tuple[int, int]:
+    """(warned at the as-of date, warned at the previous month end) from sector_warnings over two months."""
+    if df is None or df.empty:
+        return 0, 0
+    per_month = df.groupby("month")["value"].sum()
+    return tuple(int(per_month.get(f"{d:%Y-%m}", 0)) for d in (as_of, prev))
 
 
 def _when(value, fmt: str) -> str:
@@ -100,10 +110,8 @@ def render() -> None:
         ui.link("objections", "查看双公示异议占比", f)
 
     with c4.container(border=True):
-        warn_now = ui.run(f, "risk_warnings")
-        warn_before = ui.run(f, "risk_warnings", as_of=prev)
-        n_now = 0 if warn_now is None else len(warn_now)
-        n_before = 0 if warn_before is None else len(warn_before)
+        # One query for both counts: the window's two month ends are prev and the as-of date.
+        n_now, n_before = warning_counts(ui.run(f, "sector_warnings", months=2), f.as_of, prev)
         ui.count_metric(
             "风险预警主体",
             n_now,
