@@ -16,11 +16,14 @@ whose errors we translate; both yield the same text.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import itertools
+import queue
 import re
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -355,7 +358,7 @@ class _CsvSheet(SheetSource):
         handed_out = 0
         while True:
             try:
-                reader = self._arrow_batches() if self._fast else self._pandas_batches()
+                reader = _read_ahead(self._arrow_batches()) if self._fast else self._pandas_batches()
                 for table in _rechunk(reader, self._chunk_rows):
                     yield _finish(table, self.header_row + 1 + handed_out)
                     handed_out += table.num_rows
@@ -481,6 +484,43 @@ class _Utf8Stream(io.RawIOBase):
         buffer[:n] = self._pending[self._offset : self._offset + n]
         self._offset += n
         return n
+
+
+def _read_ahead(items: Iterator) -> Iterator:
+    """The items, produced one ahead by a thread: pyarrow parses the next block of a file (letting go of
+    the GIL) while the rows before it are checked and staged. Errors arrive in order, after the items
+    produced before them."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                ready.put((item, None))
+                if stopped.is_set():
+                    return
+            ready.put((_END, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put((None, exc))
+        finally:
+            items.close()
+
+    threading.Thread(target=produce, name="read-ahead", daemon=True).start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:  # the consumer stopped early: free the producer, which puts at most one more item
+        stopped.set()
+        with contextlib.suppress(queue.Empty):
+            ready.get_nowait()
+
+
+_END = object()
 
 
 def _rechunk(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:

@@ -5,6 +5,7 @@ in analytics.columns agree with normalize cell by cell."""
 from __future__ import annotations
 
 import sys
+import threading
 
 import duckdb
 import pyarrow as pa
@@ -231,3 +232,37 @@ def test_vectorised_credit_codes_are_exactly_the_valid_ones(cells):
 
 def test_whitespace_is_pythons():
     assert set(normalize.WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+
+
+def test_reading_ahead_hands_out_items_then_the_error_in_order():
+    def items():
+        yield from (1, 2)
+        raise reader.ReadError("第 3 块读不出")
+
+    got = []
+    with pytest.raises(reader.ReadError, match="第 3 块"):
+        for item in reader._read_ahead(items()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_a_reader_left_early_stops_reading_ahead_and_closes_its_source():
+    closed, blocked = [], threading.Event()
+
+    def items():
+        try:
+            for i in range(1000):
+                if i == 3:  # item 2 waits in the queue: handing out 3 blocks until someone takes it
+                    blocked.set()
+                yield i
+        finally:
+            closed.append(True)
+
+    ahead = reader._read_ahead(items())
+    assert [next(ahead), next(ahead)] == [0, 1]
+    assert blocked.wait(timeout=10)
+    ahead.close()  # as when a Restart or an error leaves the loop over the chunks
+    for thread in [t for t in threading.enumerate() if t.name == "read-ahead"]:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    assert closed == [True]
