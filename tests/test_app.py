@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import normalize, store
-from dashboard import auth, labels, privacy
+from dashboard import auth, data, labels, privacy
 from dashboard.nav import PAGES
 from dashboard.uploads import handle_upload
 
@@ -293,6 +293,17 @@ def test_sector_risk_page_on_fixture(monkeypatch, fixture_db):
     heatmap = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert heatmap["y"] == ["出租汽车", "道路货运"] and heatmap["x"][-2:] == ["2022-05", "2022-06"]
     assert plotly_array(heatmap["z"]).tolist() == [[0] * 12, [0] * 10 + [1, 2]]
+
+
+@pytest.mark.parametrize("page", ["overview", "sector_risk", "upload"])
+def test_a_rerun_reads_the_data_version_once(monkeypatch, fixture_db, page):
+    at = open_page(monkeypatch, fixture_db, page)
+    read = []
+    version = data.version
+    monkeypatch.setattr(data, "version", lambda db: read.append(db) or version(db))
+    at.run()
+    assert_clean(at, HEADINGS[page])
+    assert read == [fixture_db]
 
 
 def test_upload_page_loads_a_file(monkeypatch, tmp_path):

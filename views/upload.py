@@ -109,7 +109,8 @@ def render() -> None:
             show_result(i, result)
 
     st.subheader("上传记录")
-    raw = data.uploads(f.db, data.version(f.db))
+    # The sidebar read the data version at the start of this run; only files loaded since have moved it.
+    raw = data.uploads(f.db, data.version(f.db) if new else f.version)
     if raw.empty:
         st.info("还没有上传记录。", icon=":material/history:")
         return
