@@ -105,6 +105,18 @@ def _audit_download(file_name: str, rows: int, columns: list[str], masked: bool)
     )
 
 
+# A table of at least this many rows gets its CSV built on click (st.download_button with a callable), like
+# every XLSX: building it on each rerun would cost every rerun of the page. A smaller one carries its CSV in
+# the page, so the click downloads without a round trip to the server.
+LAZY_CSV_ROWS = 1000
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_table(df: pd.DataFrame, user) -> pd.DataFrame:
+    """What a download of ``df`` holds for ``user``: masked for the role, Chinese headers."""
+    return labels.chinese(privacy.mask_frame(df, user))
+
+
 def downloads(
     df: pd.DataFrame,
     stem: str,
@@ -115,24 +127,26 @@ def downloads(
 ) -> None:
     """Download buttons for ``df`` with Chinese headers, masked for the user's role (privacy.mask_frame).
 
-    Downloads of entity-level data (identifiers or names) are written to the audit log when clicked.
+    XLSX, and CSV of LAZY_CSV_ROWS rows or more, are built only when clicked. Downloads of entity-level
+    data (identifiers or names) are written to the audit log when clicked.
     """
-    user = auth.current_user()
-    table = labels.chinese(privacy.mask_frame(df, user))
+    user = auth.current_user()  # read now: a callable runs outside the script run, without its session
+    columns = [str(c) for c in download_table(df.head(0), user).columns]
     entity_level = privacy.is_entity_level(df)
     masked = not privacy.sees_identifiers(user)
     row = st.container(horizontal=True)
     for fmt in formats:
         file_name = f"{stem}.{fmt}"
-        audited = {
-            "on_click": _audit_download,
-            "args": (file_name, len(table), [str(c) for c in table.columns], masked),
-        }
+        audited = {"on_click": _audit_download, "args": (file_name, len(df), columns, masked)}
         if fmt == "csv":
-            payload, mime = exporting.to_csv_bytes(table), "text/csv"
+            mime = "text/csv"
+            if len(df) >= LAZY_CSV_ROWS:
+                payload = lambda: exporting.to_csv_bytes(download_table(df, user))  # noqa: E731
+            else:
+                payload = exporting.to_csv_bytes(download_table(df, user))
         else:
-            payload = lambda: exporting.to_xlsx_bytes(table, sheet)  # noqa: E731 - built only when clicked
-            mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            mime = XLSX_MIME
+            payload = lambda: exporting.to_xlsx_bytes(download_table(df, user), sheet)  # noqa: E731
         row.download_button(
             label or f"下载 {fmt.upper()}",
             payload,

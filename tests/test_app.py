@@ -9,11 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import normalize, store
-from dashboard import auth, data, labels, privacy
+from analytics.users import User
+from dashboard import auth, data, labels, privacy, ui
 from dashboard.nav import PAGES
 from dashboard.uploads import handle_upload
 
@@ -304,6 +306,28 @@ def test_a_rerun_reads_the_data_version_once(monkeypatch, fixture_db, page):
     at.run()
     assert_clean(at, HEADINGS[page])
     assert read == [fixture_db]
+
+
+def test_large_tables_build_their_csv_only_when_clicked(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "sector_risk")
+    button = at.get("download_button")
+    inline = {b.proto.id: b.proto for b in button}
+    small = next(b for b in inline.values() if b.id.endswith("dl_csv_sr_warnings"))
+    assert small.url and not small.deferred_file_id  # 2 rows: the CSV is in the page
+    xlsx = next(b for b in inline.values() if b.id.endswith("dl_xlsx_sr_warnings"))
+    assert xlsx.deferred_file_id and not xlsx.url  # every XLSX is built on click
+    monkeypatch.setattr(ui, "LAZY_CSV_ROWS", 2)
+    at.run()
+    large = next(b.proto for b in at.get("download_button") if b.proto.id.endswith("dl_csv_sr_warnings"))
+    assert large.deferred_file_id and not large.url
+
+
+def test_a_download_is_masked_for_the_role_it_was_built_for():
+    frame = pd.DataFrame({"credit_code": [A], "name": ["厦门甲货运有限公司"], "penalties_12m": [3]})
+    viewer = ui.download_table(frame, User("v", "viewer"))
+    assert list(viewer.columns) == ["统一社会信用代码", "主体名称", "近一年处罚数(件)"]
+    assert viewer.iloc[0, 0] == privacy.mask_code(A) != A
+    assert ui.download_table(frame, auth.DEMO_USER).iloc[0, 0] == A  # an analyst's rights
 
 
 def test_upload_page_loads_a_file(monkeypatch, tmp_path):
