@@ -17,6 +17,10 @@ TEXT, NAME, CODE, DOC, DATE, AMOUNT, PERCENT, POINT_ID, CHOICE, BOOL, DEADLINE, 
     "id_no",
 )  # fmt: skip
 
+# An export's row counter, dropped unless a dataset maps it (工作要点 does): kept in extra, a renumbered
+# re-export would count every row after an inserted one as updated.
+ROW_COUNTER = "序号"
+
 
 @dataclass(frozen=True)
 class Column:

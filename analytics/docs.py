@@ -6,7 +6,7 @@ file in the repository differs from what the code says.
 
 from __future__ import annotations
 
-from analytics.datasets import DATASETS, DOC, Dataset
+from analytics.datasets import DATASETS, DOC, ROW_COUNTER, Dataset
 from analytics.settings import PROJECT_ROOT
 
 DATASETS_MD = PROJECT_ROOT / "docs" / "datasets.md"
@@ -52,7 +52,8 @@ def render_datasets_md() -> str:
         "# Datasets\n\n"
         "Generated from `analytics/datasets.py` by `python -m analytics docs`; do not edit by hand.\n\n"
         "Headers are matched after NFKC normalisation (full-width brackets and spaces), case-folding and "
-        "trimming. Columns not listed here are kept in each row's `extra` JSON and named in the upload log.\n"
+        "trimming. Columns not listed here are kept in each row's `extra` JSON and named in the upload log, "
+        f"except a {ROW_COUNTER} column (the export's row counter), which is dropped.\n"
     )
     return intro + "\n" + "\n\n".join(_dataset_section(d) for d in DATASETS.values()) + "\n"
 

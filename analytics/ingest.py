@@ -316,7 +316,8 @@ def _read_parts(con, parts: list[_Part], staged: dict[str, _Staged], out: Ingest
 def _unknown_columns(part: _Part) -> list[int]:
     """Positions of the columns kept in extra: unknown ones (one without a header only when it holds something)."""
     headers = part.sheet.headers
-    return [p for p, h in enumerate(headers) if p not in part.mapping and h.strip() not in REJECT_COLUMNS]
+    bookkeeping = {*REJECT_COLUMNS, ds.ROW_COUNTER}
+    return [p for p, h in enumerate(headers) if p not in part.mapping and nz.header_key(h) not in bookkeeping]
 
 
 def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:

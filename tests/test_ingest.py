@@ -387,6 +387,17 @@ def test_a_row_keeps_only_its_own_filled_unknown_cells_whatever_the_other_sheets
     assert (alone.updated, alone.unchanged) == (0, 1)
 
 
+def test_a_renumbered_re_export_with_a_row_counter_is_unchanged(db):
+    """序号 numbers the export's rows: a row added at the top renumbers every other one, which is no change."""
+    headers = ["序 号", *PENALTY_HEADERS]
+    first = load(db, csv_bytes([headers, ["1", *penalty_row("S1")], ["2", *penalty_row("S2")]]), "a.csv")
+    assert (first.loaded, first.extra_columns) == (2, [])
+    rows = [headers, ["1", *penalty_row("S0")], ["2", *penalty_row("S1")], ["3", *penalty_row("S2")]]
+    second = load(db, csv_bytes(rows), "b.csv")
+    assert (second.loaded, second.updated, second.unchanged) == (1, 0, 2)
+    assert query(db, "SELECT count(*) FROM penalties WHERE extra IS NOT NULL") == [(0,)]
+
+
 def test_cells_beyond_the_header_are_kept_as_an_unnamed_extra_column(db):
     data = "要点编号,填报日期,完成进度,状态\r\n1,2022-05-27,60%,推进中,督办：王五\r\n".encode()
     result = load(db, data)
