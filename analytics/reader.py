@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import itertools
+import posixpath
 import queue
 import re
 import threading
@@ -30,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -182,7 +184,7 @@ def open_file(
         raise ReadError("文件为空")
     lower = file_name.lower()
     if lower.endswith((".xlsx", ".xlsm", ".xls")):
-        return _open_excel(source.read(), known_headers, chunk_rows)
+        return _open_excel(source.whole(), known_headers, chunk_rows)
     if lower.endswith((".csv", ".txt", ".tsv")):
         return _open_csv(source, known_headers, chunk_rows)
     raise ReadError(f"不支持的文件类型：{file_name}（请上传 .csv、.xlsx 或 .xls 文件）")
@@ -646,11 +648,10 @@ def _extent_from_refs(stream) -> tuple[int, int, str] | None:
     return rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1, _ref(rows[-1], columns[-1])
 
 
-def _extent_from_tags(stream) -> tuple[int, int, str]:
-    """Every <row> and <c>, with or without r="…", placed the way calamine places them."""
+def _cells(stream) -> Iterator[tuple[int, int, bytes]]:
+    """(row, column, attributes) of every <c>, with or without r="…", placed (1-based) the way calamine
+    places them."""
     row = column = 0
-    low_row = low_column = 1 << 62
-    high_row = high_column = 0
     for piece in _tags(stream):
         for match in _TAG.finditer(piece):
             name, attributes = match.groups()
@@ -663,10 +664,17 @@ def _extent_from_tags(stream) -> tuple[int, int, str]:
                 continue
             column = _column_number(letters.upper()) if letters else column + 1
             row = int(digits) if letters and digits else row
-            if attributes.rstrip().endswith(b"/"):  # <c …/>: formatting only, no content
-                continue
-            low_row, high_row = min(low_row, row), max(high_row, row)
-            low_column, high_column = min(low_column, column), max(high_column, column)
+            yield row, column, attributes
+
+
+def _extent_from_tags(stream) -> tuple[int, int, str]:
+    low_row = low_column = 1 << 62
+    high_row = high_column = 0
+    for row, column, attributes in _cells(stream):
+        if attributes.rstrip().endswith(b"/"):  # <c …/>: formatting only, no content
+            continue
+        low_row, high_row = min(low_row, row), max(high_row, row)
+        low_column, high_column = min(low_column, column), max(high_column, column)
     if not high_column:
         return 0, 0, ""
     return high_row - low_row + 1, high_column - low_column + 1, _ref(high_row, high_column)
@@ -687,11 +695,74 @@ def _ref(row: int, column: int) -> str:
     return f"{letters}{row}"
 
 
+# --- Percent cells: calamine gives 0.6 where Excel shows 60% -------------------------------------------
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PERCENT_FORMATS = {9, 10}  # Excel's built-in 0% and 0.00%
+_STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*(?:"\s*([0-9]+)\s*"|'\s*([0-9]+)\s*')""")
+_LITERAL = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # quoted text, escaped characters, [colour] and [conditions]
+
+
+def _percent_cells(data: bytes) -> dict[str, dict[int, set[int]]]:
+    """Cells whose number format shows a percent, by sheet name: 0-based row → 0-based columns."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        styles = _percent_styles(archive)
+        if not styles:  # the usual export: no cell shows a percent
+            return {}
+        out = {}
+        for name, member in _sheet_members(archive).items():
+            with archive.open(member) as stream:
+                cells: dict[int, set[int]] = {}
+                for row, column, attributes in _cells(stream):
+                    style = _STYLE.search(attributes)
+                    if style and int(style.group(1) or style.group(2)) in styles:
+                        cells.setdefault(row - 1, set()).add(column - 1)
+            out[name] = cells
+        return out
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, ValueError):
+        return {}  # no styles, or parts calamine reads without them: the numbers as they are
+
+
+def _percent_styles(archive: zipfile.ZipFile) -> set[int]:
+    """Indexes of the cell styles whose number format shows a percent: a built-in one, or a custom one
+    with a % outside quotes (0"%" shows 60 as 60%, it does not multiply by 100)."""
+    root = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    custom = {int(f.get("numFmtId", -1)): f.get("formatCode", "") for f in root.iter(f"{_MAIN}numFmt")}
+    percent = {i for i, code in custom.items() if "%" in _LITERAL.sub("", code)} | _PERCENT_FORMATS
+    styles = root.find(f"{_MAIN}cellXfs")
+    if styles is None:
+        return set()
+    return {i for i, xf in enumerate(styles.findall(f"{_MAIN}xf")) if int(xf.get("numFmtId", 0)) in percent}
+
+
+def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML part in the archive, as the workbook's relationships name it."""
+    targets = {
+        r.get("Id"): r.get("Target", "") for r in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    }
+    members = {}
+    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(_RELATIONSHIP), "")
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+        if member in archive.namelist():
+            members[sheet.get("name")] = member
+    return members
+
+
+def percent_text(value: float) -> str:
+    """A number as a percent-formatted cell shows it: 0.655 → 65.5%."""
+    return cell_text(round(value * 100, 10)) + "%"
+
+
 def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFile:
     import python_calamine
 
+    percent: dict[str, dict[int, set[int]]] = {}
     if data[:2] == b"PK":
         _check_zip(data)
+        percent = _percent_cells(data)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:
@@ -702,7 +773,7 @@ def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFi
             worksheet = workbook.get_sheet_by_name(name)
             if worksheet.width > MAX_COLUMNS:
                 raise ReadError(f"工作表「{name}」列数过多（{worksheet.width} 列），不是有效的数据导出文件")
-            source = _ExcelSheet(name, worksheet, chunk_rows)
+            source = _ExcelSheet(name, worksheet, chunk_rows, percent.get(name))
             head = [_texts(row) for row in itertools.islice(source.rows(), HEADER_SEARCH_ROWS)]
         except ReadError:
             raise
@@ -721,12 +792,24 @@ def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFi
 
 
 class _ExcelSheet(SheetSource):
-    def __init__(self, name: str, worksheet, chunk_rows: int):
+    def __init__(self, name: str, worksheet, chunk_rows: int, percent: dict[int, set[int]] | None = None):
         self.name, self._worksheet, self._chunk_rows = name, worksheet, chunk_rows
         self._first_row = worksheet.start[0] if worksheet.start else 0  # leading empty rows are not read
+        self._percent = percent  # row → columns of the cells formatted as percent (0-based, in the sheet)
 
     def rows(self) -> Iterator[list]:
-        return itertools.islice(self._worksheet.iter_rows(), self._first_row, None)
+        rows = itertools.islice(self._worksheet.iter_rows(), self._first_row, None)
+        return self._as_shown(rows) if self._percent else rows
+
+    def _as_shown(self, rows: Iterator[list]) -> Iterator[list]:
+        """Numbers in percent-formatted cells as Excel shows them (calamine's rows begin at the first used column)."""
+        first_column = self._worksheet.start[1]
+        for index, row in enumerate(rows, self._first_row):
+            for column in self._percent.get(index, ()):
+                position = column - first_column
+                if 0 <= position < len(row) and type(row[position]) in (float, int):
+                    row[position] = percent_text(row[position])
+            yield row
 
     def has_cells(self, after: int) -> bool:
         return any(any(c != "" for c in row) for row in itertools.islice(self.rows(), after, None))

@@ -60,15 +60,24 @@ def xlsx_bytes(cells: dict[tuple[int, int], object], formula: tuple[int, int] | 
     return out.getvalue()
 
 
-def replace_sheet(data: bytes, sheet_xml: bytes) -> bytes:
-    """The same workbook with its first sheet's XML replaced (for cells no writer would produce)."""
+def replace_sheet(data: bytes, sheet_xml: bytes, member: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """The same workbook with its first sheet's XML (or another member) replaced, for parts no writer would produce."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for info in source.infolist():
-            body = sheet_xml if info.filename == "xl/worksheets/sheet1.xml" else source.read(info.filename)
+            body = sheet_xml if info.filename == member else source.read(info.filename)
             archive.writestr(info.filename, body)
     return out.getvalue()
+
+
+# Nine levels of entities, each ten of the one below: a billion "lol"s if an XML parser expanded them.
+ENTITY_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY l0 "lol">'
+    + b"".join(b'<!ENTITY l%d "%s">' % (i, b"".join([b"&l%d;" % (i - 1)] * 10)) for i in range(1, 10))
+    + b']><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    + b'<numFmts><numFmt numFmtId="164" formatCode="&l9;"/></numFmts></styleSheet>'
+)
 
 
 def sheet_xml(cells: list[tuple[str, str]]) -> bytes:
@@ -193,6 +202,7 @@ REFUSED_FILES = [
     ("xlsx bomb, declared 2 GB", "bomb.xlsx", set_declared_size(xlsx_bytes({}), "xl/worksheets/sheet1.xml", 2**31), "压缩炸弹"),
     ("xlsx bomb, 80 MB of blanks", "bomb.xlsx", zip_bomb(80), "压缩炸弹"),
     ("xlsx with a size that lies", "liar.xlsx", set_declared_size(zip_bomb(3), "xl/worksheets/sheet1.xml", 1000), "已损坏"),
+    ("entity bomb in the styles", "styles.xlsx", replace_sheet(xlsx_bytes({}), ENTITY_BOMB, "xl/styles.xml"), "已损坏"),
     ("16384 columns", "wide.xlsx", xlsx_bytes({(1, 16383): "x"}), "列数过多（16384 列，最右的单元格在 XFD2）"),
     ("1,000,000 columns", "wider.xlsx", replace_sheet(xlsx_bytes({}), sheet_xml([*header_cells(), ("BDWGN1", "x")])), "列数过多（1000000 列"),
     ("csv with 1,000,000 columns", "wide.csv", csv_bytes([HEADERS + [""] * 1_000_000, row("P1")]), "列数过多"),

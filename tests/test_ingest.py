@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from analytics import datasets as ds
 from analytics import ingest
@@ -315,6 +316,27 @@ def test_progress_point_numbers_percent_and_status(db):
         (1, date(2022, 4, 30), 100.0, "已完成"),
         (2, date(2022, 4, 30), 0.0, "未启动"),
     ]
+
+
+def test_progress_typed_in_percent_formatted_excel_cells_is_the_percent_shown(db):
+    """Typing 60% in Excel stores 0.6 in a cell formatted 0%: the ledger means 60, not 0.6."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("进展台账")
+    percent = book.add_format({"num_format": 9})
+    sheet.write_row(0, 0, PROGRESS_HEADERS)
+    sheet.write_row(1, 0, [1, "2022-01-31"])
+    sheet.write_number(1, 2, 0.6, percent)
+    sheet.write_row(1, 3, ["推进中", "局法规处"])
+    sheet.write_row(2, 0, [2, "2022-01-31", 0.6, "推进中", "局法规处"])  # a plain number: 0.6 % as written
+    sheet.write_row(3, 0, [3, "2022-01-31"])
+    sheet.write_number(3, 2, 1.5, percent)
+    sheet.write_row(3, 3, ["推进中", "局法规处"])
+    book.close()
+    result = load(db, out.getvalue(), "进展.xlsx")
+    assert (result.loaded, result.rejected) == (2, 1)
+    assert errors_by_row(result) == {4: [("完成进度", "完成进度应在0到100之间：150%")]}
+    assert query(db, "SELECT point_id, progress FROM progress ORDER BY 1") == [(1, 60.0), (2, 0.6)]
 
 
 def test_required_empty_cells_are_rejected(db):

@@ -7,6 +7,7 @@ import zipfile
 from datetime import date, datetime
 
 import pytest
+import xlsxwriter
 
 from analytics import datasets as ds
 from analytics import reader
@@ -249,3 +250,35 @@ def test_corrupt_zip_is_a_read_error_not_a_crash():
 def test_text_named_xlsx_is_a_read_error():
     with pytest.raises(reader.ReadError, match="Excel"):
         read(csv_bytes([PENALTY_HEADERS]), "x.xlsx")
+
+
+# --- percent-formatted cells ---------------------------------------------------------------
+
+
+def _progress_workbook(formats: list[object | None], values: list[float], first_row: int = 2, first_column: int = 2):
+    """A 工作要点进展 sheet starting at C3 whose 完成进度 cells carry the given number formats."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("进展")
+    for offset, header in enumerate(PROGRESS_HEADERS):
+        sheet.write(first_row, first_column + offset, header)
+    for i, (number_format, value) in enumerate(zip(formats, values, strict=True), start=1):
+        row = [str(i), "2022-05-27", value, "推进中", "局法规处", ""]
+        cell_format = None if number_format is None else book.add_format({"num_format": number_format})
+        for offset, cell in enumerate(row):
+            sheet.write(first_row + i, first_column + offset, cell, cell_format if offset == 2 else None)
+    book.close()
+    return out.getvalue()
+
+
+def test_numbers_formatted_as_percent_read_as_excel_shows_them():
+    formats = [9, 10, "0.0%", "[Red]0%;-0%", None, '0"%"', "0.00"]
+    values = [0.6, 0.655, 0.655, 1, 60, 60, 0.6]
+    sheet = only_sheet(read(_progress_workbook(formats, values), "进展.xlsx"))
+    assert sheet.frame[2].tolist() == ["60%", "65.5%", "65.5%", "100%", "60", "60", "0.6"]
+    assert sheet.rows == [4, 5, 6, 7, 8, 9, 10]
+
+
+def test_percent_cells_are_found_whatever_column_the_sheet_starts_in():
+    data = _progress_workbook([9, None], [0.25, 0.25], first_row=0, first_column=0)
+    assert only_sheet(read(data, "进展.xlsx")).frame[2].tolist() == ["25%", "0.25"]
