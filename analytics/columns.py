@@ -93,6 +93,40 @@ def masked_id_numbers(cells: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pc.if_else(short, pc.binary_repeat("*", length), masked), done
 
 
+_ID_SHAPE = r"^\s*[0-9]{17}[0-9Xx]\s*$"
+_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
+
+
+def mask_id_like(cells: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Cells of a column we do not know that hold an 18-character resident ID number masked as
+    ``normalize.mask_id_number`` masks them; every other cell as it was. An ID number under a header no
+    dataset names must not be stored in the clear either. ID-shaped means 17 digits and a digit or X,
+    with a right check character (GB 11643) or a birth date in its place (a mistyped one is still an ID);
+    an all-digit credit code is rarely either, and masking one in extra loses little."""
+    cells = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+    candidates = np.flatnonzero(_mask(pc.match_substring_regex(cells, _ID_SHAPE)))
+    if not len(candidates):
+        return cells
+    ids = pc.utf8_upper(pc.utf8_trim_whitespace(cells.take(candidates)))
+    digits = np.frombuffer("".join(ids.to_pylist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    numbers = (digits[:, :17] - ord("0")).astype(np.int64)
+    checked = _ID_CHECK[numbers @ _ID_WEIGHTS % 11] == digits[:, 17]
+    year = numbers[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month, day = numbers[:, 10:12] @ np.array([10, 1]), numbers[:, 12:14] @ np.array([10, 1])
+    born = (year >= 1900) & (year <= 2099) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    valid = checked | born
+    if not valid.any():
+        return cells
+    masked = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(ids, 0, 3), "*" * 13, pc.utf8_slice_codeunits(ids, 16), ""
+    )
+    values = cells.to_pylist()
+    for i, text in zip(candidates[valid], masked.filter(pa.array(valid)).to_pylist(), strict=True):
+        values[i] = text
+    return pa.array(values, pa.string())
+
+
 def _mask(values: pa.Array) -> np.ndarray:
     """A boolean array as numpy, null as False."""
     return pc.fill_null(values, False).to_numpy(zero_copy_only=False).copy()

@@ -322,6 +322,8 @@ def _unknown_columns(part: _Part) -> list[int]:
 
 def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
     sheet, dataset, mapping = part.sheet, part.dataset, part.mapping
+    for p in unknown:  # kept in extra, and in the rejected rows: never an ID number in the clear
+        chunk.table = chunk.table.set_column(p, chunk.table.field(p), columns.mask_id_like(chunk.table.column(p)))
     table = chunk.table
     n = table.num_rows
     row_errors: dict[int, list[str]] = {}  # only the rows with errors

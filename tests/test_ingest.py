@@ -382,6 +382,28 @@ def test_unknown_columns_are_kept_in_extra_and_listed_in_the_log(db):
     assert json.loads(uploads(db)[-1]["extra_columns"]) == ["联系电话", "经办人", "联系电话(2)"]
 
 
+def test_id_numbers_under_unknown_headers_are_stored_masked_in_extra_and_in_rejected_rows(db):
+    headers = [*PENALTY_HEADERS, "经办人身份证", "联系电话", "备用代码"]
+    rows = [
+        headers,
+        # A right check character; an all-digit credit code and a mobile number stay as they are.
+        [*penalty_row("E1"), "11010519491231002x", "13800000000", "913502001234567890"],
+        [*penalty_row("E2"), " 350203199001011234 ", "", ""],  # a wrong check character, but a birth date
+        [*penalty_row("E3", decision_date="2022-02-30"), "11010519491231002X", "", ""],  # rejected
+    ]
+    result = load(db, rows)
+    assert (result.loaded, result.rejected) == (2, 1)
+    extra = {doc: json.loads(e) for doc, e in query(db, "SELECT doc_no, extra FROM penalties")}
+    assert extra["E1"] == {
+        "经办人身份证": "110*************2X",
+        "联系电话": "13800000000",
+        "备用代码": "913502001234567890",
+    }
+    assert extra["E2"] == {"经办人身份证": "350*************34"}
+    assert result.rejected_rows["经办人身份证"].tolist() == ["110*************2X"]
+    assert "11010519491231002" not in json.dumps(uploads(db)[-1], ensure_ascii=False, default=str)
+
+
 def test_unknown_columns_in_another_order_are_the_same_data(db):
     headers = [*PENALTY_HEADERS, "联系电话", "经办人"]
     load(db, [headers, [*penalty_row("E1"), "0592-1234567", "王五"]])
