@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=_positive_float, default=1.0)
     demo.add_argument("--out", help="同时把演示用的导出文件保存到此目录")
 
-    commands.add_parser("docs", help="由代码重新生成 docs/datasets.md")
+    commands.add_parser("docs", help="由代码重新生成 docs/datasets.md 与 docs/metrics.md")
 
     from analytics.audit import ACTIONS
     from analytics.users import ROLES
@@ -161,9 +161,9 @@ def run(argv: list[str]) -> int:
     if args.command == "demo":
         return _demo(args, settings.db)
     if args.command == "docs":
-        from analytics import docs
+        from analytics import docs, metrics
 
-        print("\n".join(docs.write_docs()))
+        print("\n".join([*docs.write_docs(), str(metrics.write_docs())]))
         return 0
     if args.command == "users":
         return _users(args, settings)

@@ -7,7 +7,7 @@ and English definition; ``run`` executes one by name and passes exactly the
 parameters its SQL mentions. ``compute_all`` builds the JSON object of the
 command line's ``metrics`` command. All filtering and aggregation happen in SQL.
 
-docs/metrics.md is generated from the registry: ``python -m analytics.metrics``.
+docs/metrics.md is generated from the registry: ``python -m analytics docs``.
 """
 
 from __future__ import annotations
@@ -446,7 +446,7 @@ def render_docs() -> str:
         "# 指标口径 / Metric definitions",
         "",
         "本文件由 `analytics/metrics.py` 的指标注册表生成（`python -m analytics.metrics`），请勿手工修改。",
-        "Generated from the registry in `analytics/metrics.py` (`python -m analytics.metrics`); do not edit by hand.",
+        "Generated from the registry in `analytics/metrics.py` (`python -m analytics docs`); do not edit by hand.",
         "",
         "Every metric is one SQL file in `analytics/queries/<name>.sql` with DuckDB named parameters. "
         "D is the as-of date; the window is the N calendar months ending with D's month; a month's end E is its "

@@ -113,7 +113,7 @@ def test_every_metric_has_definitions_and_a_docs_entry():
         assert m.title_zh.strip() and m.definition_zh.strip() and m.definition_en.strip(), name
         assert f"## {name} " in docs, f"docs/metrics.md has no entry for {name}"
         assert m.definition_zh in docs and m.definition_en in docs, f"docs/metrics.md is stale for {name}"
-    assert docs == metrics.render_docs(), "docs/metrics.md is stale: run python -m analytics.metrics"
+    assert docs == metrics.render_docs(), "docs/metrics.md is stale: run python -m analytics docs"
 
 
 def test_columns_match_registry_on_empty_database(con):
