@@ -151,6 +151,30 @@ _register(
 )
 _register(
     Metric(
+        "risk_warnings_week",
+        "信用风险预警周变化",
+        "统计日D及其前7天（D为周日时即上周日）两个日期的“信用风险预警”（risk_warnings），一次查询得出："
+        "列出在D或D前7天任一日期预警的主体，每户一行；除最后两列外各列均为D时risk_warnings的取值，口径与之完全相同"
+        "（近12个月处罚数＝处罚决定日期在（D前推一年，D]内的处罚记录数，D为2月29日时前推至上一年2月28日，不含该日；"
+        "近12个月处罚部门数＝其中不同处罚机关数；严重失信名单数＝D时有效的不同名单名称数；预警原因同前，仅在D前7天预警的主体为空）。"
+        "warned＝D时预警；warned_week_before＝以D前7天为统计日时按同一口径预警。无信用代码的自然人不纳入；"
+        "排序与risk_warnings相同，D时预警的行在前。用于周报的本周新增（D时预警、前7天未预警）和解除（反之）预警主体。",
+        "risk_warnings at D and at D - 7 (the Sunday before, for a Sunday D) in one query: one row per credit "
+        "code warned at either date. Every column but the last two is risk_warnings' at D, by exactly its "
+        "conditions (penalties_12m = penalty records with (D minus one year) < decision_date <= D, for D = 29 Feb "
+        "the bound is 28 Feb of the previous year; departments_12m = distinct authority among them; severe_lists "
+        "= distinct list_name in force at D; reasons as there, empty for a code warned only at D - 7). warned = "
+        "risk_warnings lists the code at D; warned_week_before = it lists it at D - 7 (the same conditions read at "
+        "D - 7). Natural persons (no credit code) excluded. Rows in risk_warnings' order, those warned at D first. "
+        "Feeds the weekly briefing's new (warned at D, not at D - 7) and lifted (the reverse) warnings.",
+        (
+            "credit_code", "name", "sector", "district", "penalties_12m", "departments_12m", "severe_lists",
+            "reasons", "warned", "warned_week_before",
+        ),
+    )
+)  # fmt: skip
+_register(
+    Metric(
         "sector_risk",
         "行业处罚强度",
         "统计期内每月、按行业：处罚数＝处罚决定日期在该月且不晚于统计日的处罚记录数，按信用代码关联名录取行业"

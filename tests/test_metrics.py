@@ -7,7 +7,7 @@ with SQL; the comments next to the expectations show the arithmetic.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -550,6 +550,128 @@ def test_sector_warnings_is_risk_warnings_at_each_month_end(warnings_db, setting
     got = rows(warnings_db, "sector_warnings", as_of, months=4, settings=settings, **where)
     assert {(r["month"], r["sector"]): r["value"] for r in got if r["value"]} == expected
     assert expected, "every case warns some code in some month"
+
+
+# --------------------------------------------------------------------------- risk_warnings_week
+
+
+@pytest.fixture
+def week_db(con):
+    # D = Sunday 2024-03-17, the Sunday before W = 2024-03-10. One-year bounds (exclusive): D's 2023-03-17,
+    # W's 2023-03-10. Default thresholds 60 / 3 / 2.
+    def three_departments(code, third, first=None, sector="道路运输", subject=None):
+        first = first or D(2024, 1, 5)
+        if sector:
+            add_entity(con, code, sector, "思明区", D(2020, 1, 1))
+        add_penalty(con, f"{code}-1", code, first, "甲", subject=subject)
+        add_penalty(con, f"{code}-2", code, D(2024, 1, 6), "乙", subject=subject)
+        add_penalty(con, f"{code}-3", code, third, "丙", subject=subject)
+
+    three_departments("SUN", D(2024, 3, 17))  # third department exactly on D: new this week
+    three_departments("MON", D(2024, 3, 18))  # a day after D: never
+    three_departments("PSUN", D(2024, 3, 10))  # exactly on W: warned at both, not new
+    three_departments("PMON", D(2024, 3, 11))  # the day after W: new
+    # The first department exactly on D's bound: out at D, in at W → lifted. A day later: in at both.
+    three_departments("LIFT", D(2024, 1, 7), first=D(2023, 3, 17))
+    three_departments("STAY", D(2024, 1, 7), first=D(2023, 3, 18))
+    # The first department exactly on W's bound: out at both → never. A day later: in at W only → lifted.
+    three_departments("WOUT", D(2024, 1, 7), first=D(2023, 3, 10))
+    three_departments("WIN", D(2024, 1, 7), first=D(2023, 3, 11))
+    # Unregistered: the name is its latest penalty's at D (not the one after D).
+    three_departments("UNREG", D(2024, 3, 12), sector=None, subject="旧名称物流")
+    add_penalty(con, "UNREG-4", "UNREG", D(2024, 3, 14), "甲", subject="新名称物流")
+    add_penalty(con, "UNREG-5", "UNREG", D(2024, 3, 18), "甲", subject="更新名称物流")
+    # Lists: the second listed exactly on D (new), a day after D (never); the second removed exactly on D
+    # (lifted), exactly on W (never); the second listed exactly on W (at both).
+    add_entity(con, "LSUN", "出租汽车", "湖里区", D(2020, 1, 1))
+    add_list(con, "LSUN", "L1", D(2023, 1, 1))
+    add_list(con, "LSUN", "L2", D(2024, 3, 17))
+    add_entity(con, "LOFF", "出租汽车", "湖里区", D(2020, 1, 1))
+    add_list(con, "LOFF", "L1", D(2023, 1, 1))
+    add_list(con, "LOFF", "L2", D(2023, 1, 1), D(2024, 3, 17))
+    add_entity(con, "LMON", "出租汽车", "湖里区", D(2020, 1, 1))
+    add_list(con, "LMON", "L1", D(2023, 1, 1))
+    add_list(con, "LMON", "L2", D(2024, 3, 18))
+    add_entity(con, "LWOFF", "出租汽车", "湖里区", D(2020, 1, 1))
+    add_list(con, "LWOFF", "L1", D(2023, 1, 1))
+    add_list(con, "LWOFF", "L2", D(2023, 1, 1), D(2024, 3, 10))
+    add_entity(con, "LPSUN", "出租汽车", "集美区", D(2020, 1, 1))
+    add_list(con, "LPSUN", "L1", D(2024, 3, 10))
+    add_list(con, "LPSUN", "L2", D(2024, 3, 10))
+    # 58 penalties in the middle of both windows, one exactly on W's bound (out at W), one exactly on D's (in
+    # at W, out at D), one between W and D (in at D) → 59 at W and 59 at D, never 60.
+    add_entity(con, "P59", "公交", "同安区", D(2020, 1, 1))
+    add_penalties(con, "P59-", "P59", 58, D(2023, 6, 1))
+    add_penalty(con, "P59-w", "P59", D(2023, 3, 10))
+    add_penalty(con, "P59-d", "P59", D(2023, 3, 17))  # in at W (59), out at D (58 + 0)
+    add_penalty(con, "P59-n", "P59", D(2024, 3, 15))  # in at D only → 59 at D
+    add_penalties(con, "NP-", None, 70, D(2023, 12, 1))  # natural persons: never
+    return con
+
+
+WEEK_D = D(2024, 3, 17)
+
+
+def test_risk_warnings_week(week_db):
+    got = rows(week_db, "risk_warnings_week", WEEK_D, settings=DEFAULTS)
+    flags = {r["credit_code"]: (r["warned"], r["warned_week_before"]) for r in got}
+    assert flags == {
+        "SUN": (True, False), "PMON": (True, False), "LSUN": (True, False), "UNREG": (True, False),
+        "PSUN": (True, True), "STAY": (True, True), "LPSUN": (True, True),
+        "LIFT": (False, True), "WIN": (False, True), "LOFF": (False, True),
+    }  # fmt: skip
+    # MON, WOUT, LMON, LWOFF, P59 (59 at either date) and natural persons never appear.
+    assert [r["warned"] for r in got] == [True] * 7 + [False] * 3  # warned at D first
+    by_code = by(got, "credit_code")
+    assert by_code["UNREG"]["name"] == "新名称物流" and by_code["UNREG"]["sector"] == "未登记"
+    assert (by_code["LIFT"]["departments_12m"], by_code["LIFT"]["reasons"]) == (2, [])  # the values at D
+    assert (by_code["LOFF"]["severe_lists"], by_code["LSUN"]["severe_lists"]) == (1, 2)
+    assert by_code["LSUN"]["reasons"] == ["severe_lists_2"]
+
+
+def test_risk_warnings_week_thresholds_and_filters(week_db):
+    # 59 penalties warn: P59 has 59 at both dates (a different 59).
+    got = by(rows(week_db, "risk_warnings_week", WEEK_D, settings=Settings(warn_penalties=59)), "credit_code")
+    assert (got["P59"]["warned"], got["P59"]["warned_week_before"], got["P59"]["penalties_12m"]) == (True, True, 59)
+    taxi = rows(week_db, "risk_warnings_week", WEEK_D, sector="出租汽车", settings=DEFAULTS)
+    assert [r["credit_code"] for r in taxi] == ["LPSUN", "LSUN", "LOFF"]
+    assert [r["credit_code"] for r in rows(week_db, "risk_warnings_week", WEEK_D, district="集美区")] == ["LPSUN"]
+
+
+def week_cases():
+    return [
+        ("week_db", WEEK_D), ("risk_db", D(2024, 2, 29)), ("risk_db", D(2024, 3, 7)),
+        ("warnings_db", D(2024, 3, 15)), ("warnings_db", D(2024, 3, 22)),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fixture", "as_of"), week_cases())
+@pytest.mark.parametrize(
+    "settings",
+    [DEFAULTS, Settings(warn_penalties=1, warn_departments=1, warn_severe_lists=1), Settings(warn_penalties=59)],
+    ids=["defaults", "all_codes", "penalties_59"],
+)
+@pytest.mark.parametrize("where", [{}, {"sector": "道路运输"}, {"sector": "未登记"}, {"district": "思明区"}])
+def test_risk_warnings_week_is_risk_warnings_at_both_dates(request, fixture, as_of, settings, where):
+    """Its warned rows are risk_warnings' at D, column for column and in order; warned_week_before its codes at D - 7."""
+    con = request.getfixturevalue(fixture)
+    got = rows(con, "risk_warnings_week", as_of, settings=settings, **where)
+    now = rows(con, "risk_warnings", as_of, settings=settings, **where)
+    before = rows(con, "risk_warnings", as_of - timedelta(days=7), settings=settings, **where)
+    extra = ("warned", "warned_week_before")
+    assert [{k: v for k, v in r.items() if k not in extra} for r in got if r["warned"]] == now
+    assert {r["credit_code"] for r in got if r["warned_week_before"]} == {r["credit_code"] for r in before}
+    assert all(r["warned"] or r["warned_week_before"] for r in got)
+
+
+def test_risk_warnings_week_frame_matches_risk_warnings(week_db):
+    """As a DataFrame too (the briefing's b.warnings): the same dtypes, e.g. counts stay integers."""
+    import pandas as pd
+
+    df = metrics.run(week_db, "risk_warnings_week", WEEK_D, settings=DEFAULTS)
+    now = metrics.run(week_db, "risk_warnings", WEEK_D, settings=DEFAULTS)
+    got = df[df["warned"]].drop(columns=["warned", "warned_week_before"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, now)
 
 
 # --------------------------------------------------------------------------- sector_risk and district_risk
