@@ -302,12 +302,14 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
     def done(df: pd.DataFrame) -> int | None:
         return int((df["status"] == "已完成").sum()) if len(df) else None
 
-    warned = run("risk_warnings", sunday)
-    warned_prev_week = run("risk_warnings", prev_sunday)
-    warned_prev_month = run("risk_warnings", prev_month_end)
-    before_codes = set(warned_prev_week["credit_code"])
-    new = warned[~warned["credit_code"].isin(before_codes)].reset_index(drop=True)
-    lifted = len(before_codes - set(warned["credit_code"]))
+    # risk_warnings at the Sunday and at the Sunday before in one query (its rows with `warned` are
+    # risk_warnings' at the Sunday, in its order); at the month end only the count is needed.
+    week_rows = run("risk_warnings_week", sunday)
+    now, before = week_rows["warned"].astype(bool), week_rows["warned_week_before"].astype(bool)
+    warned = week_rows[now].drop(columns=["warned", "warned_week_before"]).reset_index(drop=True)
+    new = week_rows[now & ~before].drop(columns=["warned", "warned_week_before"]).reset_index(drop=True)
+    lifted = int((before & ~now).sum())
+    warned_prev_month = int(run("sector_warnings", prev_month_end, 1)["value"].sum())
 
     kpis = Kpis(
         penalties=penalties,
@@ -329,8 +331,8 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
         points_overdue=int(points["overdue"].sum()) if len(points) else None,
         mean_progress=round(float(points["progress"].mean()), 1) if len(points) else None,
         warnings=len(warned),
-        warnings_prev_week=len(warned_prev_week),
-        warnings_prev_month=len(warned_prev_month),
+        warnings_prev_week=int(before.sum()),
+        warnings_prev_month=warned_prev_month,
         new_warnings=len(new),
         lifted_warnings=lifted,
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import openpyxl
+import pandas as pd
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -283,6 +284,62 @@ def test_fixture_week_worked_out_by_hand(fixture_db):
     )
 
 
+E, F, G, H, K, J = (f"913502{n:02d}MA00000{n:02d}X" for n in range(5, 11))
+
+
+def test_fixture_warning_boundaries(tmp_path):
+    """New, lifted and month-end warnings around the week's edges, on the 2022-W24 store plus:
+
+    - E: third department exactly on Sunday 19 June → warned at the Sunday, not at 12 June: new;
+    - F: third department on Monday 20 June → not warned at the Sunday: nowhere;
+    - G: second list removed exactly on Sunday 19 June → warned at 12 June and 31 May, not at the Sunday: lifted;
+    - H and J (unregistered): second list removed 1 June and 5 June → warned at 31 May only;
+    - K: both lists from Sunday 12 June → warned at both Sundays: neither new nor lifted.
+    With A and B (new, see build_fixture): 19 June A B E K = 4; 12 June G K = 2; 31 May G H J = 3.
+    """
+    path = str(tmp_path / "edges.duckdb")
+    build_fixture(path)
+    with store.connect(path) as con:
+        for code, name in ((E, "戊"), (F, "己"), (G, "庚"), (K, "壬")):
+            con.execute(
+                "INSERT INTO entities (credit_code, name, sector, district, established) VALUES (?, ?, '道路货运', '思明区', ?)",
+                [code, f"厦门{name}物流有限公司", date(2020, 1, 1)],
+            )
+        for code, third in ((E, date(2022, 6, 19)), (F, date(2022, 6, 20))):
+            con.executemany(
+                "INSERT INTO penalties (doc_no, subject_name, subject_type, credit_code, decision_date, authority)"
+                " VALUES (?, ?, '法人及非法人组织', ?, ?, ?)",
+                [
+                    [f"{code}-1", code, code, date(2022, 6, 1), "厦门市交通运输局"],
+                    [f"{code}-2", code, code, date(2022, 6, 10), "厦门市交通综合执法支队"],
+                    [f"{code}-3", code, code, third, "厦门市港口管理局"],
+                ],
+            )
+        con.executemany(
+            "INSERT INTO severe_list (credit_code, name, list_name, listed_on, removed_on, department, reason)"
+            " VALUES (?, '名单名称', ?, ?, ?, '市中级人民法院', '失信')",
+            [
+                [G, "失信被执行人", date(2022, 1, 1), None],
+                [G, "重大税收违法失信主体", date(2022, 1, 1), date(2022, 6, 19)],
+                [H, "失信被执行人", date(2022, 1, 1), None],
+                [H, "重大税收违法失信主体", date(2022, 1, 1), date(2022, 6, 1)],
+                [J, "失信被执行人", date(2022, 1, 1), None],
+                [J, "重大税收违法失信主体", date(2022, 1, 1), date(2022, 6, 5)],
+                [K, "失信被执行人", date(2022, 6, 12), None],
+                [K, "重大税收违法失信主体", date(2022, 6, 12), None],
+            ],
+        )
+    with store.connect(path, read_only=True) as con:
+        b = briefing.compute(con, Week(2022, 24))
+    k = b.kpis
+    assert (k.warnings, k.warnings_prev_week, k.warnings_prev_month) == (4, 2, 3)
+    assert (k.new_warnings, k.lifted_warnings) == (3, 1)
+    assert sorted(b.warnings["credit_code"]) == sorted([A, B, E, K])
+    assert sorted(b.new_warnings["credit_code"]) == sorted([A, B, E])
+    assert list(b.warnings.columns) == list(metrics.METRICS["risk_warnings"].columns)
+    assert "本周新增 3 户、解除 1 户" in b.summary
+
+
 def test_same_numbers_as_compute_all(demo_db):
     """The briefing reads the metric queries: its figures equal `metrics` at the week's Sunday."""
     with store.connect(demo_db, read_only=True) as con:
@@ -312,6 +369,14 @@ def test_same_numbers_as_compute_all(demo_db):
         r["credit_code"] for r in before["risk_warnings"]
     }
     assert set(b.new_warnings["credit_code"]) == new_codes
+    assert k.lifted_warnings == len(
+        {r["credit_code"] for r in before["risk_warnings"]} - set(b.warnings["credit_code"])
+    )
+    month_end = sunday.replace(day=1) - timedelta(days=1)
+    with store.connect(demo_db, read_only=True) as con:
+        # The list itself, row for row and in order, and the month-end count, as risk_warnings gives them.
+        pd.testing.assert_frame_equal(b.warnings, metrics.run(con, "risk_warnings", sunday))
+        assert k.warnings_prev_month == len(metrics.run(con, "risk_warnings", month_end))
     assert k.penalties == in_week > 0
     # The heatmap's numbers are the sector_risk metric's, as on the 行业风险热力图 page.
     heat = next(s for s in briefing.chart_specs(b) if s.key == "chart_heatmap").numbers
