@@ -32,6 +32,22 @@ def load(db: str, ver: tuple, week: str) -> briefing.Briefing:
         return briefing.compute(con, briefing.parse_week(week))
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def screen_figures(db: str, ver: tuple, week: str, capture: bool) -> dict:
+    """The four charts sized for this page, built once per week and layout rather than on every rerun.
+
+    Shared between sessions without copying: nothing changes them after this (st.plotly_chart only reads).
+    """
+    height = CHART_HEIGHT[capture]
+    out = {}
+    for spec in briefing.chart_specs(load(db, ver, week)):
+        fig = spec.fig
+        tall = 2 * height + 9 if spec.key == "chart_heatmap" else height  # the heatmap spans two rows
+        fig.update_layout(height=tall, margin={"l": 8, "r": 12, "t": 72, "b": 8})
+        out[spec.key] = fig
+    return out
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def html_file(db: str, ver: tuple, week: str) -> bytes:
     return briefing.html_document(load(db, ver, week)).encode("utf-8")
@@ -214,18 +230,14 @@ def render() -> None:
                 controls(f.db, f.version, b.week)
         kpi_cards(b)
         st.html(briefing.summary_html(b))
-        specs = {s.key: s for s in briefing.chart_specs(b)}
+        figs = screen_figures(f.db, f.version, b.week.code, capture)
         left, middle, right = st.columns(3, gap="small")
         config = {"displaylogo": False, "locale": "zh-CN"}
         for column, key in ((left, "chart_sections"), (middle, "chart_severe"), (left, "chart_objection")):
-            fig = specs[key].fig
-            fig.update_layout(height=height, margin={"l": 8, "r": 12, "t": 72, "b": 8})
-            column.plotly_chart(fig, theme=None, key=f"bf_{key}", config=config)
+            column.plotly_chart(figs[key], theme=None, key=f"bf_{key}", config=config)
         with middle:
             st.html(f'<div style="height:{height}px">{briefing.warnings_html(b, height)}</div>')
-        heat = specs["chart_heatmap"].fig
-        heat.update_layout(height=2 * height + 9, margin={"l": 8, "r": 12, "t": 72, "b": 8})
-        right.plotly_chart(heat, theme=None, key="bf_chart_heatmap", config=config)
+        right.plotly_chart(figs["chart_heatmap"], theme=None, key="bf_chart_heatmap", config=config)
         st.html(briefing.footer_html(b))
 
 
