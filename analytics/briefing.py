@@ -882,12 +882,12 @@ def html_document(b: Briefing, specs: list[ChartSpec] | None = None) -> str:
 def charts_document(b: Briefing, specs: list[ChartSpec] | None = None) -> str:
     """Each chart alone at print size, one under another: the page the chart PNGs are cut from."""
     specs = specs if specs is not None else chart_specs(b)
+    figs = [(s.key, print_fig(s)) for s in specs]  # one copy each (a copy re-validates the whole figure)
     body = "".join(
-        f'<div class="bf-print" id="{s.key}" style="width:{print_fig(s).layout.width}px;'
-        f'height:{print_fig(s).layout.height}px"></div>'
-        for s in specs
+        f'<div class="bf-print" id="{key}" style="width:{fig.layout.width}px;height:{fig.layout.height}px"></div>'
+        for key, fig in figs
     )
-    return _document(f"{TITLE} {b.week.code} 图表", CHARTS_CSS, body, [(s.key, print_fig(s)) for s in specs], False)
+    return _document(f"{TITLE} {b.week.code} 图表", CHARTS_CSS, body, figs, False)
 
 
 # --------------------------------------------------------------------------- XLSX
