@@ -195,6 +195,29 @@ def test_empty_frames_give_a_message_not_an_error():
     assert charts.sector_heatmap(pd.DataFrame(columns=["month", "sector", "value"]), "penalties").layout.annotations
 
 
+def test_figures_do_not_share_the_template():
+    """The template is validated once per process and copied into each figure: editing one figure's
+    template (or layout) leaves the other figures, the cached template and Plotly's registry alone."""
+    import plotly.io as pio
+
+    registry = pio.templates["plotly_white"].to_plotly_json()
+    empty = pd.DataFrame(columns=["month", "sector", "entities", "severe", "share"])
+    first = charts.severe_share_trend(empty, as_of=AS_OF)
+    second = charts.severe_share_trend(empty, as_of=AS_OF)
+    assert first.layout.template.to_plotly_json() == registry  # the same look as template="plotly_white"
+    first.layout.template.layout.paper_bgcolor = "#ff0000"
+    first.layout.template.data.bar = [{"marker": {"color": "#00ff00"}}]
+    first.update_layout(title_text="改过的标题", height=999)
+    assert second.layout.template.layout.paper_bgcolor == "white"
+    assert second.layout.template.to_plotly_json() == registry
+    assert second.layout.title.text == "严重失信主体占比（%）" and second.layout.height == 460
+    assert charts.severe_share_trend(empty, as_of=AS_OF).layout.template.to_plotly_json() == registry
+    assert pio.templates["plotly_white"].to_plotly_json() == registry
+    assert second.layout.template.layout.paper_bgcolor == "white"
+    with pytest.raises(ValueError):  # the figure's layout still validates what is set on it afterwards
+        second.update_layout(height="tall")
+
+
 def test_exports_round_trip():
     df = pd.DataFrame({"行业": ["道路货运"], "预警原因": [["penalties_60", "departments_3"]], "占比": [0.25]})
     csv = exporting.to_csv_bytes(df)
