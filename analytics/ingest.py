@@ -45,8 +45,10 @@ REJECT_COLUMNS = ("工作表", "行号", "错误原因")
 
 # One writer at a time inside this process; other processes wait on DuckDB's file lock.
 _write_lock = threading.Lock()
-# Columns of a chunk are parsed side by side (see _check), and the file is hashed alongside.
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest")
+# Columns of a chunk are parsed side by side, one per core (see _check); the file is hashed alongside, apart,
+# so that hashing a large file never holds one of the parsers' threads.
+_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="ingest")
+_hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
 
 
 @dataclass
@@ -167,7 +169,7 @@ def _ingest(db_path: str, data: FileData, file_name: str, dataset: str | None, u
     except ReadError as exc:
         return _refuse(db_path, result, data, str(exc), user)
     result.dataset = ",".join(dict.fromkeys(p.dataset.name for p in parts))
-    digest = _pool.submit(data.sha256)  # alongside the reading: hashlib lets go of the GIL
+    digest = _hasher.submit(data.sha256)  # alongside the reading: hashlib lets go of the GIL
 
     try:
         with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
