@@ -158,6 +158,22 @@ def downloads(
         )
 
 
+def figure(builder: Callable[..., go.Figure], *args) -> go.Figure:
+    """``builder(*args)``, a chart builder of analytics/charts.py, built once per distinct input.
+
+    Plotly validates every property it is given, so building a chart costs 10–20 ms; a rerun with the same
+    numbers (a widget elsewhere on the page, switching back to the page) reuses the figure. The figure is
+    shared between reruns and sessions without copying: hand it to ``chart`` (st.plotly_chart only reads
+    it) and never change it. The key is the builder's name and its arguments, the frame's contents included.
+    """
+    return _figure(f"{builder.__module__}.{builder.__qualname__}", builder, *args)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _figure(name: str, _builder: Callable[..., go.Figure], *args) -> go.Figure:
+    return _builder(*args)
+
+
 def chart(
     fig: go.Figure, numbers: pd.DataFrame, stem: str, key: str, source: str, f: Filters, note: str | None = None
 ) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import normalize, store
+from analytics import charts, normalize, store
 from analytics.users import User
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.nav import PAGES
@@ -254,6 +254,44 @@ def test_work_points_page_on_fixture(monkeypatch, fixture_db):
     assert metric(at, "要点数") == "1 项"
     detail = at.dataframe[-1].value
     assert list(detail["编号"]) == [3]
+
+
+def test_a_chart_is_rebuilt_when_its_numbers_change_and_reused_when_not(monkeypatch, fixture_db):
+    at = open_page(monkeypatch, fixture_db, "work_points")
+    first = [c.proto.spec for c in at.get("plotly_chart")]
+    at.multiselect(key="wp_status").select("滞后").run()
+    progress = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in progress["data"]] == ["滞后"]  # the filtered points, not a cached chart of all 21
+    at.multiselect(key="wp_status").unselect("滞后").run()
+    assert [c.proto.spec for c in at.get("plotly_chart")] == first  # back to the same, unchanged figures
+
+
+def test_figure_cache_keys_on_the_numbers_and_arguments():
+    frame = pd.DataFrame(
+        {
+            "section": [1, 2],
+            "section_title": ["推进信用制度落实", "加强信用数据归集应用"],
+            "progress": [50.0, 20.0],
+            "completed": [1, 0],
+            "total": [3, 5],
+            "overdue": [0, 2],
+        }
+    )
+    as_of = date(2022, 6, 30)
+    fig = ui.figure(charts.section_rollup, frame, as_of, "台账")
+    assert fig.to_json() == charts.section_rollup(frame, as_of, "台账").to_json()
+    assert ui.figure(charts.section_rollup, frame.copy(), as_of, "台账") is fig  # equal numbers: reused
+    changed = ui.figure(charts.section_rollup, frame.assign(progress=[60.0, 20.0]), as_of, "台账")
+    assert changed is not fig and list(changed.data[0].x) == [60.0, 20.0] and list(fig.data[0].x) == [50.0, 20.0]
+    renamed = frame.rename(columns={"overdue": "late"}).assign(overdue=frame["overdue"])
+    assert ui.figure(charts.section_rollup, renamed, as_of, "台账") is not fig  # other columns: another key
+    assert ui.figure(charts.section_rollup, frame, date(2022, 5, 31), "台账") is not fig
+    assert ui.figure(charts.section_rollup, frame, as_of, "其他来源") is not fig
+    empty = pd.DataFrame(columns=["month", "category"])
+    trend = ui.figure(charts.objection_trend, empty, as_of, "异议")
+    quality = ui.figure(charts.objection_quality, empty, as_of, "异议")  # same arguments, another builder
+    assert trend.layout.title.text == "双公示信息异议占比（%）"
+    assert quality.layout.title.text == "异议成立率与主观失误率（%）"
 
 
 def test_severe_share_page_lists_entities(monkeypatch, fixture_db):

@@ -47,7 +47,7 @@ def render() -> None:
         )
 
     ui.chart(
-        charts.objection_trend(ratio, f.as_of, SOURCE),
+        ui.figure(charts.objection_trend, ratio, f.as_of, SOURCE),
         ratio,
         "双公示异议占比",
         "obj_trend",
@@ -56,7 +56,7 @@ def render() -> None:
         "异议占比＝被提出异议的记录数 ÷ 当月作出决定的记录数。",
     )
     ui.chart(
-        charts.objection_quality(ratio, f.as_of, SOURCE),
+        ui.figure(charts.objection_quality, ratio, f.as_of, SOURCE),
         ratio,
         "异议成立率与主观失误率",
         "obj_quality",
@@ -72,7 +72,7 @@ def render() -> None:
     else:
         top = st.slider("显示前 N 个部门", 5, 30, 15, key="obj_top")
         ui.chart(
-            charts.department_ranking(depts, top, f.as_of, SOURCE),
+            ui.figure(charts.department_ranking, depts, top, f.as_of, SOURCE),
             depts,
             "各部门异议占比",
             "obj_depts",

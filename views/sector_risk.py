@@ -58,7 +58,7 @@ def heatmap_section(f: Filters) -> None:
         "per_100": "每百户处罚数＝当月处罚数 ÷ 月末在册主体数 × 100。",
     }.get(measure, "")
     ui.chart(
-        charts.sector_heatmap(df, measure, f.as_of, MEASURE_SOURCES[measure]),
+        ui.figure(charts.sector_heatmap, df, measure, f.as_of, MEASURE_SOURCES[measure]),
         numbers.rename(columns={"sector": "行业"}),
         f"行业风险热力图_{charts.MEASURES[measure][0]}",
         f"sr_heat_{measure}",
@@ -87,7 +87,7 @@ def district_section(f: Filters) -> None:
         )
     with right:
         st.plotly_chart(
-            charts.district_bar(risk, f.as_of, ui.SOURCES["district_risk"]),
+            ui.figure(charts.district_bar, risk, f.as_of, ui.SOURCES["district_risk"]),
             theme=None,
             key="chart_sr_district",
             config={"displaylogo": False},

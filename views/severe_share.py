@@ -130,7 +130,7 @@ def render() -> None:
 
     shown = compared_sectors(share, mom)
     ui.chart(
-        charts.severe_share_trend(shown, target, f.as_of, SOURCE),
+        ui.figure(charts.severe_share_trend, shown, target, f.as_of, SOURCE),
         shown,
         "严重失信主体占比",
         "ss_trend",

@@ -122,7 +122,7 @@ def render() -> None:
         "note",
     ]
     ui.chart(
-        charts.work_points_progress(shown, f.as_of, SOURCE),
+        ui.figure(charts.work_points_progress, numbers, f.as_of, SOURCE),
         numbers[table_cols],
         "工作要点进度",
         "wp_progress",
@@ -134,7 +134,7 @@ def render() -> None:
     st.subheader("各部分汇总")
     sec = rollup(shown)
     ui.chart(
-        charts.section_rollup(sec, f.as_of, SOURCE),
+        ui.figure(charts.section_rollup, sec, f.as_of, SOURCE),
         sec,
         "各部分汇总",
         "wp_sections",
@@ -150,7 +150,7 @@ def render() -> None:
     else:
         trend = history_by_section(history, shown)
         ui.chart(
-            charts.progress_trend(trend, "series", f.as_of, SOURCE, "各部分平均完成进度变化（%）"),
+            ui.figure(charts.progress_trend, trend, "series", f.as_of, SOURCE, "各部分平均完成进度变化（%）"),
             trend,
             "进度变化",
             "wp_history",
