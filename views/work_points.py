@@ -26,8 +26,9 @@ def units_of(row) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
 def rollup(points: pd.DataFrame) -> pd.DataFrame:
-    """Per section: mean progress, completed, overdue and total points."""
+    """Per section: mean progress, completed, overdue and total points (cached: the same points on a rerun)."""
     return (
         points.groupby(["section", "section_title"], as_index=False)
         .agg(
@@ -40,9 +41,10 @@ def rollup(points: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
 def history_by_section(history: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     """Mean progress of each section's points at every report date (a point keeps its last value; 0 before
-    its first report), plus 全部. Columns: report_date, series, progress."""
+    its first report), plus 全部. Columns: report_date, series, progress. Cached: the same frames on a rerun."""
     history = history[history["point_id"].isin(points["id"])]
     if history.empty:
         return pd.DataFrame(columns=["report_date", "series", "progress"])
@@ -132,7 +134,7 @@ def render() -> None:
     )
 
     st.subheader("各部分汇总")
-    sec = rollup(shown)
+    sec = rollup(numbers)  # without the list-valued units column, which Streamlit could only pickle to hash
     ui.chart(
         ui.figure(charts.section_rollup, sec, f.as_of, SOURCE),
         sec,
@@ -148,7 +150,7 @@ def render() -> None:
     if history is None or history.empty:
         st.info("截至所选日期还没有进展填报记录。", icon=":material/info:")
     else:
-        trend = history_by_section(history, shown)
+        trend = history_by_section(history, numbers[["id", "section", "section_title"]])
         ui.chart(
             ui.figure(charts.progress_trend, trend, "series", f.as_of, SOURCE, "各部分平均完成进度变化（%）"),
             trend,
