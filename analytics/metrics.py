@@ -4,8 +4,11 @@ Each metric lives in ``analytics/queries/<name>.sql`` and uses DuckDB named
 parameters (``$as_of``, ``$months``, ``$sector``, ``$district``,
 ``$warn_penalties``, ...). ``METRICS`` registers every query with its Chinese
 and English definition; ``run`` executes one by name and passes exactly the
-parameters its SQL mentions. ``compute_all`` builds the JSON object of the
-command line's ``metrics`` command. All filtering and aggregation happen in SQL.
+parameters its SQL mentions. Definitions shared by several queries (the month
+window, objections per record) are DuckDB macros in ``queries/_macros.sql``,
+created on the connection by ``run`` and ``records`` before each query, so on
+every connection (read-only ones too). ``compute_all`` builds the JSON object of
+the command line's ``metrics`` command. All filtering and aggregation happen in SQL.
 
 docs/metrics.md is generated from the registry: ``python -m analytics docs``.
 """
@@ -27,6 +30,8 @@ from analytics.settings import Settings, load_settings
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+# Shared definitions (CREATE OR REPLACE TEMP MACRO ...): not a metric, hence the leading underscore.
+MACROS_PATH = QUERIES_DIR / "_macros.sql"
 
 # Values of the '全部' pseudo-sector / category and of the bucket for records outside the register.
 ALL = "全部"
@@ -356,6 +361,27 @@ def params_for(
     return {k: available[k] for k in wanted}
 
 
+def metric_files() -> list[Path]:
+    """The metric queries in QUERIES_DIR: every .sql file but the shared macros (names starting with '_')."""
+    return sorted(p for p in QUERIES_DIR.glob("*.sql") if not p.name.startswith("_"))
+
+
+_macros_sql: str | None = None
+
+
+def create_macros(con) -> None:
+    """Create the shared macros on ``con``: temporary, so per connection, and possible on read-only ones."""
+    global _macros_sql
+    if _macros_sql is None:
+        _macros_sql = MACROS_PATH.read_text(encoding="utf-8")
+    con.execute(_macros_sql)
+
+
+def _execute(con, metric: Metric, params: dict[str, Any]):
+    create_macros(con)
+    return con.execute(metric.sql, params)
+
+
 def _metric(name: str) -> Metric:
     try:
         return METRICS[name]
@@ -375,7 +401,7 @@ def run(
     """Run the named metric query and return its rows as a DataFrame."""
     metric = _metric(name)
     params = params_for(metric, as_of, months, sector, district, settings)
-    return con.execute(metric.sql, params).df()
+    return _execute(con, metric, params).df()
 
 
 def records(
@@ -390,7 +416,7 @@ def records(
     """Like ``run`` but as JSON-ready dicts: dates as "YYYY-MM-DD", NaN as None, lists as lists."""
     metric = _metric(name)
     params = params_for(metric, as_of, months, sector, district, settings)
-    cur = con.execute(metric.sql, params)
+    cur = _execute(con, metric, params)
     cols = [d[0] for d in cur.description]
     rows = cur.fetchall()
     return [{c: _json_value(v) for c, v in zip(cols, row, strict=True)} for row in rows]
@@ -477,6 +503,12 @@ def render_docs() -> str:
         "last day, or D for D's own month. An entity is active at day X if established <= X and (deregistered "
         "is null or deregistered > X); a list record is in force at X if listed_on <= X and (removed_on is null "
         "or removed_on > X).",
+        "",
+        "Definitions shared by several queries are DuckDB macros in `analytics/queries/_macros.sql`, created on "
+        "the connection before each query: `window_start` (the first day of the window), `window_months` (each "
+        "month of the window with its month_start and month end E), `window_weeks` (the Monday-to-Sunday weeks "
+        "from the week of the window's first day to D's week) and `objections_by_record` (per doc_no and "
+        "category, the objections filed on or before D: upheld, subjective).",
         "",
     ]
     for metric in METRICS.values():

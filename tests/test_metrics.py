@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import duckdb
 import pytest
 
 from analytics import metrics, store
@@ -102,8 +103,31 @@ DEFAULTS = Settings()  # 60 / 3 / 2, independent of CREDIT_* environment variabl
 
 
 def test_every_sql_file_is_registered_and_every_metric_has_a_file():
-    files = {p.stem for p in metrics.QUERIES_DIR.glob("*.sql")}
+    files = {p.stem for p in metrics.metric_files()}
     assert files == set(metrics.METRICS), "每个 .sql 查询都必须在 METRICS 中登记，反之亦然"
+    assert metrics.MACROS_PATH.exists() and metrics.MACROS_PATH not in metrics.metric_files()
+
+
+def test_shared_definitions_live_only_in_the_macros_file():
+    """The month window, the week series and objections per record are written once, in _macros.sql."""
+    macros = metrics.MACROS_PATH.read_text(encoding="utf-8")
+    for fragment in ("generate_series", "to_months", "bool_or(result"):
+        assert fragment in macros, fragment
+        for path in metrics.metric_files():
+            assert fragment not in path.read_text(encoding="utf-8"), f"{path.name} spells out {fragment} again"
+
+
+def test_macros_are_created_on_read_only_connections(tmp_path):
+    db = str(tmp_path / "ro.duckdb")
+    with store.connect(db) as c:
+        add_entity(c, "C1", "道路货物运输", "思明区", D(2020, 1, 1))
+    ro = duckdb.connect(db, read_only=True)
+    try:
+        df = metrics.run(ro, "severe_share", D(2024, 2, 29), months=2)
+        assert list(df["month"].unique()) == ["2024-01", "2024-02"]
+        assert metrics.run(ro, "objection_ratio", D(2024, 2, 29), months=1)["records"].tolist() == [0, 0, 0]
+    finally:
+        ro.close()
 
 
 def test_every_metric_has_definitions_and_a_docs_entry():

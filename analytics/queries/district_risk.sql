@@ -15,7 +15,7 @@ pen AS (
         count(*) AS penalties
     FROM penalties AS p
     LEFT JOIN entities AS e ON e.credit_code = p.credit_code
-    WHERE p.decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+    WHERE p.decision_date >= window_start($as_of, $months)
         AND p.decision_date <= $as_of::DATE
         AND ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
         AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)

@@ -3,24 +3,17 @@
 -- subjective counted as in objection_ratio (only objections filed on or before $as_of);
 -- ratio = objected / records, upheld_ratio = upheld / records (null when records is 0). Highest ratio first.
 WITH obj AS (
-    SELECT
-        doc_no,
-        category,
-        bool_or(result = '异议成立') AS upheld,
-        bool_or(result = '异议成立' AND coalesce(subjective, false)) AS subjective
-    FROM objections
-    WHERE filed_on <= $as_of::DATE
-    GROUP BY doc_no, category
+    SELECT doc_no, category, upheld, subjective FROM objections_by_record($as_of)
 ),
 records AS (
     SELECT '行政处罚' AS category, doc_no, authority
     FROM penalties
-    WHERE decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+    WHERE decision_date >= window_start($as_of, $months)
         AND decision_date <= $as_of::DATE
     UNION ALL
     SELECT '行政许可' AS category, doc_no, authority
     FROM licenses
-    WHERE decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+    WHERE decision_date >= window_start($as_of, $months)
         AND decision_date <= $as_of::DATE
 ),
 counts AS (

@@ -4,37 +4,23 @@
 -- least one such objection (same doc_no and category) / one that is 异议成立 / one that is 异议成立 and
 -- subjective; ratio = objected / records (null when records is 0), likewise upheld_ratio, subjective_ratio.
 WITH months AS (
-    SELECT
-        strftime(m, '%Y-%m') AS month,
-        m::DATE AS month_start
-    FROM generate_series(
-        date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1),
-        date_trunc('month', $as_of::DATE),
-        INTERVAL 1 MONTH
-    ) AS t(m)
+    SELECT month, month_start FROM window_months($as_of, $months)
 ),
 categories AS (
     SELECT * FROM (VALUES ('行政处罚', 0), ('行政许可', 1), ('全部', 2)) AS c(category, sort_key)
 ),
 obj AS (
-    SELECT
-        doc_no,
-        category,
-        bool_or(result = '异议成立') AS upheld,
-        bool_or(result = '异议成立' AND coalesce(subjective, false)) AS subjective
-    FROM objections
-    WHERE filed_on <= $as_of::DATE
-    GROUP BY doc_no, category
+    SELECT doc_no, category, upheld, subjective FROM objections_by_record($as_of)
 ),
 records AS (
     SELECT '行政处罚' AS category, doc_no, decision_date
     FROM penalties
-    WHERE decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+    WHERE decision_date >= window_start($as_of, $months)
         AND decision_date <= $as_of::DATE
     UNION ALL
     SELECT '行政许可' AS category, doc_no, decision_date
     FROM licenses
-    WHERE decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+    WHERE decision_date >= window_start($as_of, $months)
         AND decision_date <= $as_of::DATE
 ),
 counts AS (

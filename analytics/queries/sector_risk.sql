@@ -5,15 +5,7 @@
 -- per_100 = penalties / entities * 100 (null when entities is 0). Every register sector appears every month.
 -- Filters: $sector, $district (register sector / district; '未登记' for records outside the register).
 WITH months AS (
-    SELECT
-        strftime(m, '%Y-%m') AS month,
-        m::DATE AS month_start,
-        least(last_day(m::DATE), $as_of::DATE) AS month_end
-    FROM generate_series(
-        date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1),
-        date_trunc('month', $as_of::DATE),
-        INTERVAL 1 MONTH
-    ) AS t(m)
+    SELECT month, month_start, month_end FROM window_months($as_of, $months)
 ),
 ent AS (
     SELECT credit_code, sector, established, deregistered
@@ -28,7 +20,7 @@ pen AS (
         count(*) AS penalties
     FROM penalties AS p
     LEFT JOIN entities AS e ON e.credit_code = p.credit_code
-    WHERE p.decision_date >= (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE
+    WHERE p.decision_date >= window_start($as_of, $months)
         AND p.decision_date <= $as_of::DATE
         AND ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
         AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)

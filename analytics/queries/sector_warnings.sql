@@ -11,14 +11,7 @@
 -- counts over the union of the windows (span_pen, span_lists), so a code whose span counts meet no threshold
 -- is warned at no E. Only the others (candidates) are counted month by month.
 WITH months AS (
-    SELECT
-        strftime(m, '%Y-%m') AS month,
-        least(last_day(m::DATE), $as_of::DATE) AS month_end
-    FROM generate_series(
-        date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1),
-        date_trunc('month', $as_of::DATE),
-        INTERVAL 1 MONTH
-    ) AS t(m)
+    SELECT month, month_end FROM window_months($as_of, $months)
 ),
 bounds AS (
     SELECT month, month_end, (month_end - INTERVAL 1 YEAR)::DATE AS year_before

@@ -4,14 +4,7 @@
 -- (listed_on <= E, removed_on null or > E); share = severe / entities, null when entities is 0.
 -- E is the month's last day, or $as_of for $as_of's own month. Filters: $sector, $district (register).
 WITH months AS (
-    SELECT
-        strftime(m, '%Y-%m') AS month,
-        least(last_day(m::DATE), $as_of::DATE) AS month_end
-    FROM generate_series(
-        date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1),
-        date_trunc('month', $as_of::DATE),
-        INTERVAL 1 MONTH
-    ) AS t(m)
+    SELECT month, month_end FROM window_months($as_of, $months)
 ),
 ent AS (
     SELECT credit_code, sector, established, deregistered

@@ -3,14 +3,7 @@
 -- week is the ISO week ("2022-W51"); week_start its Monday, week_end its Sunday. Every week appears (0 when
 -- none). Filters: $sector, $district (register sector / district; '未登记' for records outside the register).
 WITH weeks AS (
-    SELECT
-        w::DATE AS week_start,
-        (w + INTERVAL 6 DAY)::DATE AS week_end
-    FROM generate_series(
-        date_trunc('week', (date_trunc('month', $as_of::DATE) - to_months($months::INTEGER - 1))::DATE),
-        date_trunc('week', $as_of::DATE),
-        INTERVAL 7 DAY
-    ) AS t(w)
+    SELECT week_start, week_end FROM window_weeks($as_of, $months)
 ),
 pen AS (
     SELECT
