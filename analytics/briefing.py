@@ -246,22 +246,6 @@ def _last_rows(df: pd.DataFrame, column: str, wanted: str) -> tuple[pd.Series | 
     return last, before
 
 
-def section_rollup(points: pd.DataFrame) -> pd.DataFrame:
-    """Per section: mean progress, completed, overdue and total points (as on the work-points page)."""
-    if points.empty:
-        return pd.DataFrame(columns=["section", "section_title", "progress", "completed", "overdue", "total"])
-    return (
-        points.groupby(["section", "section_title"], as_index=False)
-        .agg(
-            progress=("progress", "mean"),
-            completed=("status", lambda s: int((s == "已完成").sum())),
-            overdue=("overdue", "sum"),
-            total=("id", "count"),
-        )
-        .astype({"overdue": int})
-    )
-
-
 def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
     """Every number of the briefing for ``week``, read at its Sunday through the metric queries."""
     settings = settings or load_settings()
@@ -342,7 +326,7 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
         months=months,
         kpis=kpis,
         points=points,
-        sections=section_rollup(points),
+        sections=metrics.section_rollup(points),
         severe_share=share,
         objection_ratio=ratio,
         sector_risk=run("sector_risk", sunday),

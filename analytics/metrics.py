@@ -450,6 +450,25 @@ def summarize_work_points(points: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def section_rollup(points: pd.DataFrame) -> pd.DataFrame:
+    """Per section of the work_points rows: mean progress, completed, overdue and total points (the
+    work-points page and the briefing)."""
+    if points.empty:
+        import pandas as pd  # here: the caller has it loaded, the CLI starts without it (see the imports)
+
+        return pd.DataFrame(columns=["section", "section_title", "progress", "completed", "overdue", "total"])
+    return (
+        points.groupby(["section", "section_title"], as_index=False)
+        .agg(
+            progress=("progress", "mean"),
+            completed=("status", lambda s: int((s == "已完成").sum())),
+            overdue=("overdue", "sum"),
+            total=("id", "count"),
+        )
+        .astype({"overdue": int})
+    )
+
+
 def compute_all(con, as_of: date, months: int = 12, settings: Settings | None = None) -> dict[str, Any]:
     """The JSON object of the command line's ``metrics`` command."""
     as_of = _as_date(as_of)

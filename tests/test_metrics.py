@@ -899,3 +899,40 @@ def test_run_returns_dataframe(risk_db):
     df = metrics.run(risk_db, "risk_warnings", D(2024, 2, 29), settings=DEFAULTS)
     assert len(df) == 4 and df["credit_code"].iloc[0] == "CMIX"
     assert list(df.loc[df["credit_code"] == "CMIX", "reasons"].iloc[0]) == ["departments_3", "severe_lists_2"]
+
+
+def test_section_rollup_counts_per_section_and_keeps_its_columns_when_empty():
+    import pandas as pd
+
+    points = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "section": ["一", "一", "二"],
+            "section_title": ["推进信用制度落实", "推进信用制度落实", "加强信用数据归集应用"],
+            "progress": [100.0, 50.0, 20.0],
+            "status": ["已完成", "滞后", "推进中"],
+            "overdue": [False, True, False],
+        }
+    )
+    rolled = metrics.section_rollup(points)
+    assert rolled.to_dict("records") == [
+        {
+            "section": "一",
+            "section_title": "推进信用制度落实",
+            "progress": 75.0,
+            "completed": 1,
+            "overdue": 1,
+            "total": 2,
+        },
+        {
+            "section": "二",
+            "section_title": "加强信用数据归集应用",
+            "progress": 20.0,
+            "completed": 0,
+            "overdue": 0,
+            "total": 1,
+        },
+    ]
+    empty = metrics.section_rollup(points.iloc[0:0])
+    assert list(empty.columns) == ["section", "section_title", "progress", "completed", "overdue", "total"]
+    assert empty.empty

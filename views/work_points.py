@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from analytics import charts
+from analytics import charts, metrics
 from dashboard import ui
 from dashboard.filters import current
 
@@ -28,17 +28,8 @@ def units_of(row) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def rollup(points: pd.DataFrame) -> pd.DataFrame:
-    """Per section: mean progress, completed, overdue and total points (cached: the same points on a rerun)."""
-    return (
-        points.groupby(["section", "section_title"], as_index=False)
-        .agg(
-            progress=("progress", "mean"),
-            completed=("status", lambda s: int((s == "已完成").sum())),
-            overdue=("overdue", "sum"),
-            total=("id", "count"),
-        )
-        .astype({"overdue": int})
-    )
+    """metrics.section_rollup, cached: the same points on a rerun."""
+    return metrics.section_rollup(points)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
