@@ -65,12 +65,7 @@ def backup(db_path: str, dest: str | os.PathLike, user=None) -> str:
     settings = load_settings()
     try:
         with _reading(db_path, settings.lock_wait_seconds) as con:
-            source = _ident(con.execute("SELECT current_database()").fetchall()[0][0])
-            con.execute("ATTACH ? AS backup_target (READ_WRITE)", [str(partial)])
-            try:
-                con.execute(f"COPY FROM DATABASE {source} TO backup_target")
-            finally:
-                con.execute("DETACH backup_target")
+            _copy_database(con, partial, "backup_target", read_write=True)
         os.replace(partial, target)
     finally:
         _remove(partial)
@@ -148,13 +143,18 @@ def _save_previous(con, db_path: str) -> str:
     previous = Path(db_path + ".before-restore")
     if previous.exists() or Path(str(previous) + ".wal").exists():
         previous = Path(f"{db_path}.before-restore-{datetime.now():%Y%m%d-%H%M%S-%f}")
-    name = _ident(con.execute("SELECT current_database()").fetchall()[0][0])
-    con.execute("ATTACH ? AS before_restore", [str(previous)])
-    try:
-        con.execute(f"COPY FROM DATABASE {name} TO before_restore")
-    finally:
-        con.execute("DETACH before_restore")
+    _copy_database(con, previous, "before_restore")
     return str(previous)
+
+
+def _copy_database(con, target: Path, alias: str, read_write: bool = False) -> None:
+    """Every table of ``con``'s database into a new database file at ``target``."""
+    source = _ident(con.execute("SELECT current_database()").fetchall()[0][0])
+    con.execute(f"ATTACH ? AS {alias}{' (READ_WRITE)' if read_write else ''}", [str(target)])
+    try:
+        con.execute(f"COPY FROM DATABASE {source} TO {alias}")
+    finally:
+        con.execute(f"DETACH {alias}")
 
 
 def _tables(con, catalog: str) -> dict[str, list[str]]:
