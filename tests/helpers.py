@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
+from analytics import datasets as ds
 from analytics import normalize
 
 # The order of the national 双公示 standard (shared/README.md), as real penalty exports have it.
@@ -53,6 +54,8 @@ PROGRESS_HEADERS = ["要点编号", "填报日期", "完成进度", "状态", "�
 ENTITY_HEADERS = ["统一社会信用代码", "名称", "行业", "所在区", "成立日期"]
 SEVERE_HEADERS = ["统一社会信用代码", "主体名称", "名单名称", "列入日期", "移出日期", "认定部门"]
 OBJECTION_HEADERS = ["异议编号", "决定文书号", "信息类别", "异议提出日期", "处理结果", "办结日期"]
+# Every header key the uploadable datasets accept: what the reader looks for when finding a sheet's header.
+KNOWN_HEADERS = {key for name in ds.UPLOADABLE for key in ds.header_index(ds.DATASETS[name])}
 
 DATA_TABLES = ("progress", "entities", "severe_list", "penalties", "licenses", "objections")
 

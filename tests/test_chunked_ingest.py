@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics import columns, ingest, normalize, reader
-from analytics import datasets as ds
 from tests.helpers import (
+    KNOWN_HEADERS,
     LICENSE_HEADERS,
     PENALTY_HEADERS,
     PROGRESS_HEADERS,
@@ -27,7 +27,7 @@ from tests.helpers import (
     xlsx_bytes,
 )
 
-KNOWN = {key for name in ds.UPLOADABLE for key in ds.header_index(ds.DATASETS[name])}
+KNOWN = KNOWN_HEADERS
 TITLE = "厦门市交通运输局行政处罚信息（双公示）2021年度"
 
 

@@ -9,11 +9,10 @@ from datetime import date, datetime
 import pytest
 import xlsxwriter
 
-from analytics import datasets as ds
 from analytics import reader
-from tests.helpers import PENALTY_HEADERS, PROGRESS_HEADERS, csv_bytes, penalty_row, xlsx_bytes
+from tests.helpers import KNOWN_HEADERS, PENALTY_HEADERS, PROGRESS_HEADERS, csv_bytes, penalty_row, xlsx_bytes
 
-KNOWN = {key for name in ds.UPLOADABLE for key in ds.header_index(ds.DATASETS[name])}
+KNOWN = KNOWN_HEADERS
 TITLE = "厦门市交通运输局行政处罚信息（双公示）2021年度"
 
 

@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
+from analytics.briefing import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -112,14 +114,7 @@ def browser_context(tmp_path_factory):
             str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_ARGS,  # the briefing's PNG export runs Chromium the same way
             viewport={"width": 1440, "height": 1000},
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
