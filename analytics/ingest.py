@@ -6,9 +6,9 @@ is stored already replaces the stored row (updated) unless it is identical
 logged with its rejected rows, so analysts can fix and reload them.
 
 A file is read a chunk of rows at a time (``reader.CHUNK_ROWS``): each chunk
-is checked, its accepted rows are appended to a temporary table per dataset,
-and one upsert per dataset follows, then COMMIT. Memory follows the chunk,
-not the file.
+is checked, its accepted rows are appended to a temporary table per dataset
+(on a writer thread, while the next chunk is checked), and one upsert per
+dataset follows, then COMMIT. Memory follows the chunk, not the file.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -49,6 +50,9 @@ _write_lock = threading.Lock()
 # so that hashing a large file never holds one of the parsers' threads.
 _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="ingest")
 _hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
+# A chunk's duplicate check and its append to staging (DuckDB, which lets go of the GIL) run here while the
+# next chunk is checked: see _ChunkWriter.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
 
 
 @dataclass
@@ -280,39 +284,74 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
 
 def _read_parts(con, parts: list[_Part], staged: dict[str, _Staged], out: IngestResult) -> None:
     rejected, previews = [], []
-    for part in parts:
-        stage = staged.get(part.dataset.name)
-        if stage is None:
-            stage = staged[part.dataset.name] = _new_stage(con, part.dataset)
-        part.index = len(stage.parts)
-        stage.parts.append(part)
-        sheet = part.sheet
-        out.skipped += [{"sheet": sheet.name, "row": row, "reason": why} for row, why in sheet.skipped]
-        blank_with_data: set[int] = set()
-        preview_rows = 0
-        for chunk in sheet.chunks():
-            unknown = _unknown_columns(part)  # once reading has begun: a row wider than the header widens it
-            out.rows_read += chunk.table.num_rows
-            out.skipped += [{"sheet": sheet.name, "row": row, "reason": why} for row, why in chunk.skipped]
-            checked = _check(chunk, part, unknown)
-            out.errors += checked.errors
-            if checked.rejected is not None:
-                rejected.append(checked.rejected)
-            blank_with_data |= {p for p in unknown if not sheet.headers[p].strip() and _has_data(chunk.table.column(p))}
-            if preview_rows < PREVIEW_ROWS and checked.accepted.num_rows:
-                canonical = [c for c in checked.accepted.column_names if not c.startswith("_")]
-                # Taken, not sliced: a slice (and the frame made from it) would keep the whole chunk in memory.
-                first = pa.array(np.arange(min(PREVIEW_ROWS - preview_rows, checked.accepted.num_rows)))
-                previews.append(checked.accepted.select(canonical).take(first).to_pandas())
-                preview_rows += len(previews[-1])
-            accepted = _reject_duplicates(con, stage, part, chunk, checked)
-            _append(con, stage, part, accepted, unknown)
-        # Unique names: two unknown columns both headed 联系电话 must not share one JSON key (one would be lost).
-        unique = _unique_headers(sheet.headers)
-        kept = [p for p in _unknown_columns(part) if sheet.headers[p].strip() or p in blank_with_data]
-        part.extra_headers = [unique[p] for p in kept]
+    writes = _ChunkWriter()
+    try:
+        for part in parts:
+            writes.wait()  # the connection is ours again: a staging table may be created
+            stage = staged.get(part.dataset.name)
+            if stage is None:
+                stage = staged[part.dataset.name] = _new_stage(con, part.dataset)
+            part.index = len(stage.parts)
+            stage.parts.append(part)
+            sheet = part.sheet
+            out.skipped += [{"sheet": sheet.name, "row": row, "reason": why} for row, why in sheet.skipped]
+            blank_with_data: set[int] = set()
+            preview_rows = 0
+            for chunk in sheet.chunks():
+                unknown = _unknown_columns(part)  # once reading has begun: a row wider than the header widens it
+                out.rows_read += chunk.table.num_rows
+                out.skipped += [{"sheet": sheet.name, "row": row, "reason": why} for row, why in chunk.skipped]
+                checked = _check(chunk, part, unknown)
+                out.errors += checked.errors
+                if checked.rejected is not None:
+                    rejected.append(checked.rejected)
+                blank_with_data |= {
+                    p for p in unknown if not sheet.headers[p].strip() and _has_data(chunk.table.column(p))
+                }
+                if preview_rows < PREVIEW_ROWS and checked.accepted.num_rows:
+                    canonical = [c for c in checked.accepted.column_names if not c.startswith("_")]
+                    # Taken, not sliced: a slice (and the frame made from it) would keep the whole chunk in memory.
+                    first = pa.array(np.arange(min(PREVIEW_ROWS - preview_rows, checked.accepted.num_rows)))
+                    previews.append(checked.accepted.select(canonical).take(first).to_pandas())
+                    preview_rows += len(previews[-1])
+                writes.submit(_write_chunk, con, stage, part, chunk, checked, unknown)
+            # Unique names: two unknown columns both headed 联系电话 must not share one JSON key (one would be lost).
+            unique = _unique_headers(sheet.headers)
+            kept = [p for p in _unknown_columns(part) if sheet.headers[p].strip() or p in blank_with_data]
+            part.extra_headers = [unique[p] for p in kept]
+        writes.wait()
+    finally:
+        writes.settle()
     out.rejected_rows = pd.concat(rejected, ignore_index=True) if rejected else None
     out.preview = pd.concat(previews, ignore_index=True) if previews else pd.DataFrame()
+
+
+class _ChunkWriter:
+    """Writes checked chunks on the writer thread while the caller checks the next one: one write at a
+    time, in chunk order (a chunk's duplicate check sees every chunk before it staged). While a write is
+    pending only the writer uses the connection."""
+
+    def __init__(self) -> None:
+        self._pending: Future | None = None
+
+    def submit(self, write, *args) -> None:
+        self.wait()
+        self._pending = _writer.submit(write, *args)
+
+    def wait(self) -> None:
+        """Until the last write is done; its error is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def settle(self) -> None:
+        """Until the last write is done, its error dropped: the caller is raising one of its own already."""
+        if self._pending is not None:
+            futures_wait([self._pending])
+
+
+def _write_chunk(con, stage: _Staged, part: _Part, chunk: Chunk, checked: _Checked, unknown: list[int]) -> None:
+    _append(con, stage, part, _reject_duplicates(con, stage, part, chunk, checked), unknown)
 
 
 def _unknown_columns(part: _Part) -> list[int]:

@@ -180,6 +180,32 @@ def test_a_duplicate_key_in_a_later_chunk_of_another_sheet_names_the_first(db, m
     assert list(result.rejected_rows["行号"]) == [3, 4]
 
 
+def test_a_chunk_that_fails_to_be_written_fails_the_load_and_leaves_the_store_as_it_was(db, monkeypatch):
+    # Chunks are written on the writer thread while the next is checked: its error must still reach the
+    # caller, roll the whole file back, and leave the writer free for the next load.
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
+    first = csv_bytes([PENALTY_HEADERS, penalty_row("D0", credit_code(0))])
+    assert ingest.ingest_bytes(db, first, "first.csv").loaded == 1
+    written, real_append = [], ingest._append
+
+    def append_failing_the_third(con, stage, part, accepted, unknown):
+        if len(written) == 2:
+            raise duckdb.IOException("disk full")
+        written.append(accepted.num_rows)
+        real_append(con, stage, part, accepted, unknown)
+
+    monkeypatch.setattr(ingest, "_append", append_failing_the_third)
+    data = csv_bytes([PENALTY_HEADERS] + [penalty_row(f"D{i}", credit_code(i)) for i in range(1, 11)])
+    with pytest.raises(duckdb.IOException, match="disk full"):
+        ingest.ingest_bytes(db, data, "x.csv")
+    assert written == [2, 2]
+    assert [r[0] for r in rows_of(db)] == ["D0"]
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM uploads").fetchall() == [(1,)]
+    monkeypatch.setattr(ingest, "_append", real_append)
+    assert ingest.ingest_bytes(db, data, "x.csv").loaded == 10
+
+
 def test_bytes_that_are_not_gbk_far_into_the_file_refuse_it_whole(db, monkeypatch):
     monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
     good = csv_bytes([PENALTY_HEADERS] + [penalty_row(f"D{i}", credit_code(i)) for i in range(10)], "gbk")
