@@ -17,8 +17,8 @@ of ``--runs`` runs are printed as a table and written to OUT/results.json.
   ``duckdb.read_csv`` materialised as an Arrow table (CSV; for GBK the UTF-8 file with the same rows, as
   DuckDB reads no GBK, and also the GBK file itself read by ``pyarrow.csv`` with encoding="gb18030") or
   ``pandas.read_excel(engine="calamine")``; and the least any loading into the store costs: DuckDB's
-  ``read_csv`` straight into a table of a database file, unchecked. Interpreter start-up and imports are
-  not timed.
+  ``read_csv`` straight into a table of a database file, unchecked, once into a plain table and once into
+  one with the penalties table's primary key. Interpreter start-up and imports are not timed.
 - metrics: ``python -m analytics metrics --as-of 2022-12-31``, wall clock, start-up included; cold is
   the first run after the database file is dropped from the OS page cache, warm the runs after it.
 - pages: each page of dashboard/nav.py through ``streamlit.testing.v1.AppTest`` on app.py (the time
@@ -137,14 +137,25 @@ def child_read(path: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 
 
-def child_store(path: str, db: str) -> None:
+def child_store(path: str, db: str, keyed: str) -> None:
     """The least any loading into the store can cost: DuckDB's own reader straight into a table of the
-    database file, every cell as text, nothing checked, committed."""
+    database file, every cell as text, nothing checked, committed. ``keyed``: the table has the penalties
+    table's primary key (行政处罚决定书文号), as the store's has; DuckDB keeps its index as rows go in."""
     import duckdb
 
+    from analytics import datasets as ds
+
+    penalties = ds.DATASETS["penalties"]
+    key_headers = {penalties.column(k).label for k in penalties.key} if keyed == "keyed" else set()
     with duckdb.connect(db) as con:
+        headers = [
+            r[0] for r in con.execute("DESCRIBE SELECT * FROM read_csv(?, all_varchar = true)", [path]).fetchall()
+        ]
+        columns = ", ".join(f'"{h}" VARCHAR' for h in headers)
+        key = f", PRIMARY KEY ({', '.join(f'{chr(34)}{h}{chr(34)}' for h in headers if h in key_headers)})"
+        con.execute(f"CREATE TABLE loaded ({columns}{key if key_headers else ''})")
         started = time.perf_counter()
-        con.execute("CREATE TABLE loaded AS SELECT * FROM read_csv(?, all_varchar = true)", [path])
+        con.execute("INSERT INTO loaded SELECT * FROM read_csv(?, all_varchar = true)", [path])
         rows = con.execute("SELECT count(*) FROM loaded").fetchall()[0][0]
         seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "rows": rows}))
@@ -283,7 +294,7 @@ def bench_ingest(info: dict, runs: int, work: Path, log) -> dict:
     for name, path, mode in cases:
         size = Path(path).stat().st_size
         decoded = measure(child("decoded", path))["reported"]["decoded_mb"]
-        times, peaks, bare, bare_peaks, floor, own = [], [], [], [], [], []
+        times, peaks, bare, bare_peaks, floor, keyed_floor, own = [], [], [], [], [], [], []
         report = {}
         for _ in range(runs):
             db = work / "ingest.duckdb"
@@ -301,10 +312,11 @@ def bench_ingest(info: dict, runs: int, work: Path, log) -> dict:
             if name == "csv_gbk":  # and the fastest reader we know of the GBK file itself
                 own.append(measure(child("read", path))["reported"]["seconds"])
             if name.startswith("csv"):
-                floor_db = work / "store.duckdb"
-                for p in (floor_db, Path(str(floor_db) + ".wal")):
-                    p.unlink(missing_ok=True)
-                floor.append(measure(child("store", reference, str(floor_db)))["reported"]["seconds"])
+                for keyed, found in (("plain", floor), ("keyed", keyed_floor)):
+                    floor_db = work / "store.duckdb"
+                    for p in (floor_db, Path(str(floor_db) + ".wal")):
+                        p.unlink(missing_ok=True)
+                    found.append(measure(child("store", reference, str(floor_db), keyed))["reported"]["seconds"])
         rows = report["rows_read"]
         results[name] = {
             "file_mb": size / 2**20,
@@ -324,6 +336,8 @@ def bench_ingest(info: dict, runs: int, work: Path, log) -> dict:
             "gbk_reader_ratio": median(times) / median(own) if own else None,
             "store_floor_seconds": median(floor) if floor else None,
             "store_floor_ratio": median(floor) / median(bare) if floor else None,
+            "keyed_floor_seconds": median(keyed_floor) if keyed_floor else None,
+            "keyed_floor_ratio": median(keyed_floor) / median(bare) if keyed_floor else None,
             "all_seconds": times,
         }
         r = results[name]
@@ -467,6 +481,12 @@ def table(results: dict) -> str:
                 f"{label}: DuckDB into a table, unchecked, s (ratio)",
                 lambda r, n=name: (
                     f"{r['ingest'][n]['store_floor_seconds']:.2f} (×{r['ingest'][n]['store_floor_ratio']:.1f})"
+                ),
+            )
+            out += row(
+                f"{label}: the same, table with the primary key, s (ratio)",
+                lambda r, n=name: (
+                    f"{r['ingest'][n]['keyed_floor_seconds']:.2f} (×{r['ingest'][n]['keyed_floor_ratio']:.1f})"
                 ),
             )
         out += row(f"{label}: peak memory", lambda r, n=name: _memory_cell(r["ingest"][n]))
