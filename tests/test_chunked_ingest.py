@@ -114,6 +114,22 @@ def test_a_short_row_after_the_first_chunk_restarts_with_pandas_and_pads_it(monk
     assert chunked(data) == whole(data)
 
 
+def test_a_restart_after_rows_were_written_loads_each_row_once(db, monkeypatch):
+    # The first chunks go into the progress table before pyarrow meets the short row; starting over must
+    # take them out again, or the second pass would find its own keys stored (or duplicated in the file).
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 200)
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
+    rows = [PROGRESS_HEADERS] + [[str(i), "2022-05-27", "10%", "推进中", "局法规处", "x"] for i in range(1, 6)]
+    data = csv_bytes(rows) + b"6,2022-05-27\r\n"
+    result = ingest.ingest_bytes(db, data, "x.csv")
+    assert (result.loaded, result.updated, result.unchanged, result.rejected) == (5, 0, 0, 1)  # 6: no 完成进度
+    with duckdb.connect(db, read_only=True) as con:
+        stored = con.execute("SELECT point_id, upload_id FROM progress ORDER BY point_id").fetchall()
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert stored == [(i, result.upload_id) for i in range(1, 6)]
+    assert not {t for t in tables if t.startswith(("staged_", "file_keys_"))}
+
+
 def test_a_wide_row_after_the_first_chunk_widens_the_header(monkeypatch):
     monkeypatch.setattr(reader, "_BLOCK_BYTES", 200)
     rows = [PROGRESS_HEADERS] + [[str(i), "2022-05-27", "10%", "推进中", "", ""] for i in range(1, 6)]
@@ -186,15 +202,15 @@ def test_a_chunk_that_fails_to_be_written_fails_the_load_and_leaves_the_store_as
     monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
     first = csv_bytes([PENALTY_HEADERS, penalty_row("D0", credit_code(0))])
     assert ingest.ingest_bytes(db, first, "first.csv").loaded == 1
-    written, real_append = [], ingest._append
+    written, real_write = [], ingest._write_rows
 
-    def append_failing_the_third(con, stage, part, accepted, unknown):
+    def write_failing_the_third(con, stage, part, accepted, unknown):
         if len(written) == 2:
             raise duckdb.IOException("disk full")
         written.append(accepted.num_rows)
-        real_append(con, stage, part, accepted, unknown)
+        real_write(con, stage, part, accepted, unknown)
 
-    monkeypatch.setattr(ingest, "_append", append_failing_the_third)
+    monkeypatch.setattr(ingest, "_write_rows", write_failing_the_third)
     data = csv_bytes([PENALTY_HEADERS] + [penalty_row(f"D{i}", credit_code(i)) for i in range(1, 11)])
     with pytest.raises(duckdb.IOException, match="disk full"):
         ingest.ingest_bytes(db, data, "x.csv")
@@ -202,7 +218,7 @@ def test_a_chunk_that_fails_to_be_written_fails_the_load_and_leaves_the_store_as
     assert [r[0] for r in rows_of(db)] == ["D0"]
     with duckdb.connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM uploads").fetchall() == [(1,)]
-    monkeypatch.setattr(ingest, "_append", real_append)
+    monkeypatch.setattr(ingest, "_write_rows", real_write)
     assert ingest.ingest_bytes(db, data, "x.csv").loaded == 10
 
 
