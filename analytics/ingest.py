@@ -573,10 +573,9 @@ def _reject_duplicates(con, stage: _Staged, part: _Part, chunk: Chunk, checked: 
     found = _query_arrow(
         con,
         numbered,
-        "chunk_keys",
         f"""SELECT c._i, coalesce(s._row, c.first_row), coalesce(s._part, {int(part.index)})
         FROM (SELECT _i, {keys}, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
-              FROM chunk_keys WINDOW w AS (PARTITION BY {keys} ORDER BY _i)) AS c
+              FROM arrow_rows WINDOW w AS (PARTITION BY {keys} ORDER BY _i)) AS c
         LEFT JOIN {stage.keys} AS s ON {" AND ".join(f"s.{k} = c.{k}" for k in key)}
         WHERE s._row IS NOT NULL OR c.n > 1
         ORDER BY c._i""",
@@ -608,27 +607,32 @@ def _write_rows(con, stage: _Staged, part: _Part, accepted: pa.Table, unknown: l
     key = list(stage.dataset.key)
     part_column = pa.array(np.full(accepted.num_rows, part.index, dtype=np.int32))
     keys = accepted.select(["_row", *key]).append_column("_part", part_column)
-    _query_arrow(con, keys, "chunk_keys", f"INSERT INTO {stage.keys} BY NAME SELECT * FROM chunk_keys")
-    stored = _stored(con, stage.dataset, accepted)
+    _query_arrow(con, keys, f"INSERT INTO {stage.keys} BY NAME SELECT * FROM arrow_rows")
+    stored = _stored(con, stage, accepted)
     rows, select, params = _with_extra(part, accepted, unknown)
     if not stored.all():
         new = rows.filter(pa.array(~stored))
         sql = f"INSERT INTO {stage.dataset.name} BY NAME {select}, ? AS upload_id FROM arrow_rows"
-        _insert_arrow(con, new, sql, [*params, stage.upload_id])
+        _query_arrow(con, new, sql, [*params, stage.upload_id])
     if stored.any():
-        _insert_arrow(
+        _query_arrow(
             con, rows.filter(pa.array(stored)), f"INSERT INTO {stage.table} BY NAME {select} FROM arrow_rows", params
         )
     stage.rows += accepted.num_rows
     stage.staged_rows += int(stored.sum())
 
 
-def _stored(con, dataset: ds.Dataset, rows: pa.Table) -> np.ndarray:
-    """Which rows have a key the dataset's table holds."""
+def _stored(con, stage: _Staged, rows: pa.Table) -> np.ndarray:
+    """Which rows have a key the dataset's table held before this upload. (Its own rows cannot match, their
+    keys being unique in the file; leaving them out lets DuckDB skip their row groups unread.)"""
+    dataset = stage.dataset
     numbered = rows.select(list(dataset.key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
     key_match = " AND ".join(f"t.{k} = c.{k}" for k in dataset.key)
     found = _query_arrow(
-        con, numbered, "chunk_keys", f"SELECT c._i FROM chunk_keys c JOIN {dataset.name} t ON {key_match}"
+        con,
+        numbered,
+        f"SELECT c._i FROM arrow_rows c JOIN {dataset.name} t ON {key_match} WHERE t.upload_id < ?",
+        [stage.upload_id],
     )
     stored = np.zeros(rows.num_rows, dtype=bool)
     stored[[i for (i,) in found]] = True
@@ -648,16 +652,11 @@ def _with_extra(part: _Part, rows: pa.Table, unknown: list[int]) -> tuple[pa.Tab
     return rows, f"SELECT * EXCLUDE (_row{''.join(', ' + n for n in names)}), {extra_sql} AS extra", params
 
 
-def _query_arrow(con, table: pa.Table, name: str, sql: str) -> list[tuple]:
-    """Run ``sql`` with ``table`` as ``name``. Not con.register(): inside a transaction DuckDB keeps every
-    registered table alive until COMMIT, so a large file would stay in memory chunk after chunk."""
-    return con.from_arrow(table).query(name, sql).fetchall()
-
-
-def _insert_arrow(con, arrow_rows: pa.Table, sql: str, params: list) -> None:
-    """Run ``sql``, which reads ``arrow_rows`` by that name, with bound parameters (a relation's query()
-    binds none). DuckDB finds the table as this function's local variable, for this statement only."""
-    con.execute(sql, params).fetchall()
+def _query_arrow(con, arrow_rows: pa.Table, sql: str, params: list | None = None) -> list[tuple]:
+    """Run ``sql``, which reads ``arrow_rows`` by that name (DuckDB finds it as this function's local
+    variable), with bound parameters. The table is seen by this statement only: con.register() would keep
+    it alive until COMMIT, and with it a large file in memory chunk after chunk."""
+    return con.execute(sql, params or []).fetchall()
 
 
 def _table_columns(con, table: str) -> list[tuple[str, str]]:
