@@ -6,11 +6,9 @@ is stored already replaces the stored row (updated) unless it is identical
 logged with its rejected rows, so analysts can fix and reload them.
 
 A file is read a chunk of rows at a time (``reader.CHUNK_ROWS``): each chunk
-is checked, then (on a writer thread, while the next chunk is checked) its
-accepted rows are written: a row whose key is not stored yet straight into the
-dataset's table, a row whose key is stored into a staging table, compared with
-the stored row once the whole file is read. Then COMMIT. Memory follows the
-chunk, not the file.
+is checked, its accepted rows are appended to a temporary table per dataset
+(on a writer thread, while the next chunk is checked), and one upsert per
+dataset follows, then COMMIT. Memory follows the chunk, not the file.
 """
 
 from __future__ import annotations
@@ -118,18 +116,19 @@ class _Checked:
 
 @dataclass
 class _Staged:
-    """One dataset's accepted rows: written to its table as they come when their key is new, staged until
-    the upsert when it is stored already."""
+    """One dataset's accepted rows, in a temporary table until the upsert."""
 
     dataset: ds.Dataset
-    upload_id: int
-    table: str  # staging: the rows whose key is stored
-    keys: str  # every accepted row's key, file row and sheet: the file's duplicates are found here
+    table: str
     parts: list[_Part] = field(default_factory=list)
-    rows: int = 0  # accepted
-    staged_rows: int = 0  # of them, in staging
+    extra_columns: dict[str, str] = field(default_factory=dict)  # unknown column's header → staging column
+    rows: int = 0
     duplicate_errors: list[dict] = field(default_factory=list)
     duplicate_rejects: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def extra_headers(self) -> list[str]:
+        return list(dict.fromkeys(h for p in self.parts for h in p.extra_headers))
 
 
 # --- public entry points ---------------------------------------------------
@@ -180,15 +179,15 @@ def _ingest(db_path: str, data: FileData, file_name: str, dataset: str | None, u
         with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                result.upload_id = _next_id(con, "uploads")  # new rows carry it as they are written
                 staged = _stage(con, parts, result)
                 if not any(s.rows for s in staged):
                     result.message = (
                         "没有可导入的数据行：所有数据行均未通过校验" if result.rows_read else "文件中没有数据行"
                     )
                     raise _NothingToLoad
+                result.upload_id = _next_id(con, "uploads")
                 for dataset_staged in staged:
-                    loaded, updated, unchanged = _upsert(con, dataset_staged)
+                    loaded, updated, unchanged = _upsert(con, dataset_staged, result.upload_id)
                     result.loaded += loaded
                     result.updated += updated
                     result.unchanged += unchanged
@@ -261,19 +260,17 @@ def _no_match_message(candidates: list[ds.Dataset]) -> str:
 
 def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
     """Read every sheet a chunk at a time: check the rows, reject keys seen before in the file, and
-    write the accepted rows (see _write_rows). Fills in the result's counts, skipped rows, errors,
-    rejected rows and preview."""
+    append the accepted rows to one temporary table per dataset. Fills in the result's counts,
+    skipped rows, errors, rejected rows and preview."""
     while True:
         staged: dict[str, _Staged] = {}
-        read = IngestResult(file=result.file, upload_id=result.upload_id)
+        read = IngestResult(file=result.file)
         try:
             _read_parts(con, parts, staged, read)
             break
         except Restart:  # the reader must start over: so do we
-            for stage in staged.values():
-                con.execute(f"DROP TABLE {stage.table}")
-                con.execute(f"DROP TABLE {stage.keys}")
-                con.execute(f"DELETE FROM {stage.dataset.name} WHERE upload_id = ?", [stage.upload_id])
+            for table in staged.values():
+                con.execute(f"DROP TABLE {table.table}")
     for name in ("rows_read", "skipped", "errors", "preview"):
         setattr(result, name, getattr(read, name))
     result.errors += [e for s in staged.values() for e in s.duplicate_errors]
@@ -293,7 +290,7 @@ def _read_parts(con, parts: list[_Part], staged: dict[str, _Staged], out: Ingest
             writes.wait()  # the connection is ours again: a staging table may be created
             stage = staged.get(part.dataset.name)
             if stage is None:
-                stage = staged[part.dataset.name] = _new_stage(con, part.dataset, out.upload_id)
+                stage = staged[part.dataset.name] = _new_stage(con, part.dataset)
             part.index = len(stage.parts)
             stage.parts.append(part)
             sheet = part.sheet
@@ -354,7 +351,7 @@ class _ChunkWriter:
 
 
 def _write_chunk(con, stage: _Staged, part: _Part, chunk: Chunk, checked: _Checked, unknown: list[int]) -> None:
-    _write_rows(con, stage, part, _reject_duplicates(con, stage, part, chunk, checked), unknown)
+    _append(con, stage, part, _reject_duplicates(con, stage, part, chunk, checked), unknown)
 
 
 def _unknown_columns(part: _Part) -> list[int]:
@@ -548,16 +545,12 @@ def _apply_subject_rule(parsed: dict, invalid: dict, n: int, fail, sheet: SheetS
 # --- writing -------------------------------------------------------------------
 
 
-def _new_stage(con, dataset: ds.Dataset, upload_id: int) -> _Staged:
-    """A staging table shaped like the dataset's (upload_id aside), and a key table: the file's keys, each
-    with its file row and sheet."""
-    stage = _Staged(dataset, upload_id, f"staged_{dataset.name}", f"file_keys_{dataset.name}")
+def _new_stage(con, dataset: ds.Dataset) -> _Staged:
+    """A temporary table shaped like the dataset's (upload_id aside), plus each row's file row and sheet."""
+    stage = _Staged(dataset, f"staged_{dataset.name}")
     con.execute(f"CREATE OR REPLACE TABLE {stage.table} AS SELECT * EXCLUDE (upload_id) FROM {dataset.name} LIMIT 0")
-    keys = ", ".join(dataset.key)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stage.keys} AS"
-        f" SELECT {keys}, CAST(NULL AS BIGINT) AS _row, CAST(NULL AS INTEGER) AS _part FROM {dataset.name} LIMIT 0"
-    )
+    con.execute(f"ALTER TABLE {stage.table} ADD COLUMN _row BIGINT")
+    con.execute(f"ALTER TABLE {stage.table} ADD COLUMN _part INTEGER")
     return stage
 
 
@@ -573,10 +566,11 @@ def _reject_duplicates(con, stage: _Staged, part: _Part, chunk: Chunk, checked: 
     found = _query_arrow(
         con,
         numbered,
+        "chunk_keys",
         f"""SELECT c._i, coalesce(s._row, c.first_row), coalesce(s._part, {int(part.index)})
         FROM (SELECT _i, {keys}, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
-              FROM arrow_rows WINDOW w AS (PARTITION BY {keys} ORDER BY _i)) AS c
-        LEFT JOIN {stage.keys} AS s ON {" AND ".join(f"s.{k} = c.{k}" for k in key)}
+              FROM chunk_keys WINDOW w AS (PARTITION BY {keys} ORDER BY _i)) AS c
+        LEFT JOIN {stage.table} AS s ON {" AND ".join(f"s.{k} = c.{k}" for k in key)}
         WHERE s._row IS NOT NULL OR c.n > 1
         ORDER BY c._i""",
     )
@@ -598,65 +592,27 @@ def _reject_duplicates(con, stage: _Staged, part: _Part, chunk: Chunk, checked: 
     return accepted.filter(pa.array(keep))
 
 
-def _write_rows(con, stage: _Staged, part: _Part, accepted: pa.Table, unknown: list[int]) -> None:
-    """A chunk's accepted rows (their keys unique in the file) into the store: rows whose key is not stored
-    go straight into the dataset's table with this upload's id, the others into staging for _upsert to
-    compare. Their keys are remembered for the duplicate checks of the chunks after them."""
-    if not accepted.num_rows:
-        return
-    key = list(stage.dataset.key)
-    part_column = pa.array(np.full(accepted.num_rows, part.index, dtype=np.int32))
-    keys = accepted.select(["_row", *key]).append_column("_part", part_column)
-    _query_arrow(con, keys, f"INSERT INTO {stage.keys} BY NAME SELECT * FROM arrow_rows")
-    stored = _stored(con, stage, accepted)
-    rows, select, params = _with_extra(part, accepted, unknown)
-    if not stored.all():
-        new = rows.filter(pa.array(~stored))
-        sql = f"INSERT INTO {stage.dataset.name} BY NAME {select}, ? AS upload_id FROM arrow_rows"
-        _query_arrow(con, new, sql, [*params, stage.upload_id])
-    if stored.any():
-        _query_arrow(
-            con, rows.filter(pa.array(stored)), f"INSERT INTO {stage.table} BY NAME {select} FROM arrow_rows", params
-        )
-    stage.rows += accepted.num_rows
-    stage.staged_rows += int(stored.sum())
-
-
-def _stored(con, stage: _Staged, rows: pa.Table) -> np.ndarray:
-    """Which rows have a key the dataset's table held before this upload. (Its own rows cannot match, their
-    keys being unique in the file; leaving them out lets DuckDB skip their row groups unread.)"""
-    dataset = stage.dataset
-    numbered = rows.select(list(dataset.key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
-    key_match = " AND ".join(f"t.{k} = c.{k}" for k in dataset.key)
-    found = _query_arrow(
-        con,
-        numbered,
-        f"SELECT c._i FROM arrow_rows c JOIN {dataset.name} t ON {key_match} WHERE t.upload_id < ?",
-        [stage.upload_id],
-    )
-    stored = np.zeros(rows.num_rows, dtype=bool)
-    stored[[i for (i,) in found]] = True
-    return stored
-
-
-def _with_extra(part: _Part, rows: pa.Table, unknown: list[int]) -> tuple[pa.Table, str, list[str]]:
-    """(rows, SELECT clause, its parameters): the rows' canonical columns and, from their unknown columns,
-    extra's JSON, built here alike for rows going to the table and to staging."""
+def _append(con, stage: _Staged, part: _Part, accepted: pa.Table, unknown: list[int]) -> None:
+    """Accepted rows into the dataset's staging table; unknown columns by header, across sheets."""
     unique = _unique_headers(part.sheet.headers)
-    names = [f"_x{p}" for p in unknown]
-    for name in names:  # a cell of whitespace only is empty, whatever DuckDB's trim() (spaces only) leaves of it
-        cells = rows.column(name)
-        blank = pc.match_substring_regex(cells, columns.BLANK)
-        rows = rows.set_column(rows.schema.get_field_index(name), name, pc.if_else(blank, "", cells))
-    extra_sql, params = _extra_sql([unique[p] for p in unknown], names)
-    return rows, f"SELECT * EXCLUDE (_row{''.join(', ' + n for n in names)}), {extra_sql} AS extra", params
+    added = {"_part": pa.array(np.full(accepted.num_rows, part.index, dtype=np.int32))}
+    for p in unknown:
+        column = stage.extra_columns.get(unique[p])
+        if column is None:
+            column = stage.extra_columns[unique[p]] = f"_e{len(stage.extra_columns)}"
+            con.execute(f"ALTER TABLE {stage.table} ADD COLUMN {column} VARCHAR")
+        added[column] = accepted.column(f"_x{p}")
+    rows = accepted.drop_columns([f"_x{p}" for p in unknown])
+    for name, values in added.items():
+        rows = rows.append_column(name, values)
+    _query_arrow(con, rows, "chunk_rows", f"INSERT INTO {stage.table} BY NAME SELECT * FROM chunk_rows")
+    stage.rows += rows.num_rows
 
 
-def _query_arrow(con, arrow_rows: pa.Table, sql: str, params: list | None = None) -> list[tuple]:
-    """Run ``sql``, which reads ``arrow_rows`` by that name (DuckDB finds it as this function's local
-    variable), with bound parameters. The table is seen by this statement only: con.register() would keep
-    it alive until COMMIT, and with it a large file in memory chunk after chunk."""
-    return con.execute(sql, params or []).fetchall()
+def _query_arrow(con, table: pa.Table, name: str, sql: str) -> list[tuple]:
+    """Run ``sql`` with ``table`` as ``name``. Not con.register(): inside a transaction DuckDB keeps every
+    registered table alive until COMMIT, so a large file would stay in memory chunk after chunk."""
+    return con.from_arrow(table).query(name, sql).fetchall()
 
 
 def _table_columns(con, table: str) -> list[tuple[str, str]]:
@@ -669,13 +625,14 @@ def _table_columns(con, table: str) -> list[tuple[str, str]]:
     ]
 
 
-def _upsert(con, staged: _Staged) -> tuple[int, int, int]:
-    """(loaded, updated, unchanged): the staged rows, whose key is stored, replace the stored row when they
-    differ from it; rows with a new key are in the table already. Identifiers come from the schema only;
-    values are bound."""
-    dataset, upload_id = staged.dataset, staged.upload_id
+def _upsert(con, staged: _Staged, upload_id: int) -> tuple[int, int, int]:
+    """(loaded, updated, unchanged). Identifiers come from the schema only; values are bound."""
+    dataset = staged.dataset
     table, stage = dataset.name, staged.table
     names = [name for name, _ in _table_columns(con, table)]
+    if staged.extra_headers:
+        extra_sql, params = _extra_sql(staged.extra_headers, [staged.extra_columns[h] for h in staged.extra_headers])
+        con.execute(f"UPDATE {stage} SET extra = {extra_sql}", params)
 
     keys = ", ".join(dataset.key)
     key_match = " AND ".join(f"t.{k} = s.{k}" for k in dataset.key)
@@ -706,13 +663,12 @@ def _upsert(con, staged: _Staged) -> tuple[int, int, int]:
         f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} FROM {stage} s", [upload_id]
     ).fetchall()[0][0]
     con.execute(f"DROP TABLE {stage}")
-    con.execute(f"DROP TABLE {staged.keys}")
-    return staged.rows - staged.staged_rows + inserted - updated, updated, staged.staged_rows - inserted
+    return inserted - updated, updated, staged.rows - inserted
 
 
-def _extra_sql(extra_headers: list[str], column_names: list[str]) -> tuple[str, list[str]]:
-    """Unknown columns (``column_names``) as one JSON object per row (NULL when all of them are empty), and
-    its key parameters.
+def _extra_sql(extra_headers: list[str], column_names: list[str] | None = None) -> tuple[str, list[str]]:
+    """Unknown columns (``column_names``: _e0, _e1, … by default) as one JSON object per row (NULL when all of
+    them are empty), and its key parameters.
 
     Only filled cells, keys in name order: the same data must give the same JSON whatever the
     column order, and whatever other sheets of the workbook had, so that a re-upload compares
@@ -720,6 +676,7 @@ def _extra_sql(extra_headers: list[str], column_names: list[str]) -> tuple[str, 
     """
     if not extra_headers:
         return "CAST(NULL AS JSON)", []
+    column_names = column_names or [f"_e{k}" for k in range(len(extra_headers))]
     cells = [f"nullif(trim({name}), '')" for name in column_names]
     order = sorted(range(len(extra_headers)), key=lambda k: extra_headers[k])
     entries = ", ".join(f"{{'k': ?, 'v': {cells[k]}}}" for k in order)

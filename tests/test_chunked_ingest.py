@@ -115,8 +115,8 @@ def test_a_short_row_after_the_first_chunk_restarts_with_pandas_and_pads_it(monk
 
 
 def test_a_restart_after_rows_were_written_loads_each_row_once(db, monkeypatch):
-    # The first chunks go into the progress table before pyarrow meets the short row; starting over must
-    # take them out again, or the second pass would find its own keys stored (or duplicated in the file).
+    # The first chunks are staged before pyarrow meets the short row; starting over must drop them, or the
+    # second pass would find its own keys duplicated in the file.
     monkeypatch.setattr(reader, "_BLOCK_BYTES", 200)
     monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
     rows = [PROGRESS_HEADERS] + [[str(i), "2022-05-27", "10%", "推进中", "局法规处", "x"] for i in range(1, 6)]
@@ -127,7 +127,7 @@ def test_a_restart_after_rows_were_written_loads_each_row_once(db, monkeypatch):
         stored = con.execute("SELECT point_id, upload_id FROM progress ORDER BY point_id").fetchall()
         tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert stored == [(i, result.upload_id) for i in range(1, 6)]
-    assert not {t for t in tables if t.startswith(("staged_", "file_keys_"))}
+    assert not {t for t in tables if t.startswith("staged_")}
 
 
 def test_a_wide_row_after_the_first_chunk_widens_the_header(monkeypatch):
@@ -202,15 +202,15 @@ def test_a_chunk_that_fails_to_be_written_fails_the_load_and_leaves_the_store_as
     monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
     first = csv_bytes([PENALTY_HEADERS, penalty_row("D0", credit_code(0))])
     assert ingest.ingest_bytes(db, first, "first.csv").loaded == 1
-    written, real_write = [], ingest._write_rows
+    written, real_append = [], ingest._append
 
-    def write_failing_the_third(con, stage, part, accepted, unknown):
+    def append_failing_the_third(con, stage, part, accepted, unknown):
         if len(written) == 2:
             raise duckdb.IOException("disk full")
         written.append(accepted.num_rows)
-        real_write(con, stage, part, accepted, unknown)
+        real_append(con, stage, part, accepted, unknown)
 
-    monkeypatch.setattr(ingest, "_write_rows", write_failing_the_third)
+    monkeypatch.setattr(ingest, "_append", append_failing_the_third)
     data = csv_bytes([PENALTY_HEADERS] + [penalty_row(f"D{i}", credit_code(i)) for i in range(1, 11)])
     with pytest.raises(duckdb.IOException, match="disk full"):
         ingest.ingest_bytes(db, data, "x.csv")
@@ -218,7 +218,7 @@ def test_a_chunk_that_fails_to_be_written_fails_the_load_and_leaves_the_store_as
     assert [r[0] for r in rows_of(db)] == ["D0"]
     with duckdb.connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM uploads").fetchall() == [(1,)]
-    monkeypatch.setattr(ingest, "_write_rows", real_write)
+    monkeypatch.setattr(ingest, "_append", real_append)
     assert ingest.ingest_bytes(db, data, "x.csv").loaded == 10
 
 

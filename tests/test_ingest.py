@@ -382,9 +382,9 @@ def test_unknown_columns_are_kept_in_extra_and_listed_in_the_log(db):
     assert json.loads(uploads(db)[-1]["extra_columns"]) == ["联系电话", "经办人", "联系电话(2)"]
 
 
-def test_extra_is_written_alike_for_new_and_stored_keys(db):
-    # A row with a new key goes straight into the table, one whose key is stored is staged and compared:
-    # both must build extra the same way, or reloading a file would count its rows as updated.
+def test_extra_is_built_alike_for_new_and_stored_keys(db):
+    # A row with a new key is inserted, one whose key is stored is compared with it: extra must come out
+    # the same, or reloading a file would count its rows as updated.
     headers = [*PENALTY_HEADERS, "联系电话", "经办人", ""]
     first = [headers, [*penalty_row("E1"), "0592-1234567", " 王五 ", "\t"]]
     assert load(db, first).loaded == 1
@@ -396,7 +396,7 @@ def test_extra_is_written_alike_for_new_and_stored_keys(db):
     result = load(db, csv_bytes(rows), "b.csv")
     assert (result.loaded, result.updated, result.unchanged) == (1, 0, 1)
     extra = {doc: json.loads(e) for doc, e in query(db, "SELECT doc_no, extra FROM penalties")}
-    # A cell of whitespace only (a tab here, under no header) is empty: not kept.
+    # A column with no header and nothing but whitespace (a tab) holds nothing: not kept.
     assert extra == {
         "E1": {"联系电话": "0592-1234567", "经办人": "王五"},
         "E2": {"联系电话": "0592-1234567", "经办人": "王五"},
@@ -584,11 +584,11 @@ def test_a_failure_in_the_middle_of_the_write_leaves_the_database_unchanged(db, 
     before, logged_before = snapshot(db), len(uploads(db))
     real_upsert, calls = ingest._upsert, []
 
-    def failing_upsert(con, prepared):
+    def failing_upsert(con, prepared, upload_id):
         calls.append(prepared.dataset.name)
-        if len(calls) == 2:  # the first dataset of the file is written by now, the new rows of both too
+        if len(calls) == 2:  # the first dataset of the file is written by now
             raise RuntimeError("disk full")
-        return real_upsert(con, prepared)
+        return real_upsert(con, prepared, upload_id)
 
     monkeypatch.setattr(ingest, "_upsert", failing_upsert)
     with pytest.raises(RuntimeError, match="disk full"):
