@@ -751,6 +751,32 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
     return members
 
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file signature a legacy .xls begins with
+
+
+def _xls_percent_cells(data: bytes) -> dict[str, dict[int, set[int]]]:
+    """The same for a legacy .xls (BIFF) workbook, whose formats xlrd reads (calamine gives only values):
+    number cells whose format shows a percent, by sheet name: 0-based row → 0-based columns."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    except Exception:
+        return {}  # calamine reports what is wrong with the file, or reads it without formats
+    formats = {key: f.format_str for key, f in book.format_map.items()}
+    styles = {i for i, xf in enumerate(book.xf_list) if "%" in _LITERAL.sub("", formats.get(xf.format_key, ""))}
+    out = {}
+    for name in book.sheet_names() if styles else ():
+        sheet, cells = book.sheet_by_name(name), {}
+        for column in range(sheet.ncols):
+            for row, kind in enumerate(sheet.col_types(column)):
+                if kind == xlrd.XL_CELL_NUMBER and sheet.cell_xf_index(row, column) in styles:
+                    cells.setdefault(row, set()).add(column)
+        book.unload_sheet(name)
+        out[name] = cells
+    return out
+
+
 def percent_text(value: float) -> str:
     """A number as a percent-formatted cell shows it: 0.655 → 65.5%."""
     return cell_text(round(value * 100, 10)) + "%"
@@ -763,6 +789,8 @@ def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFi
     if data[:2] == b"PK":
         _check_zip(data)
         percent = _percent_cells(data)
+    elif data[:8] == _OLE2:
+        percent = _xls_percent_cells(data)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:

@@ -198,6 +198,7 @@ REFUSED_FILES = [
     ("text named xlsx", "export.xlsx", csv_bytes([HEADERS, row("P1")]), "无法打开 Excel 文件"),
     ("empty zip", "archive.xlsx", b"PK\x05\x06" + bytes(18), "不是有效的 .xlsx 文件"),
     ("zip of a text file", "archive.xlsx", zip_of({"readme.txt": b"hello"}), "不是有效的 .xlsx 文件"),
+    ("broken xls", "legacy.xls", bytes.fromhex("d0cf11e0a1b11ae1") + bytes(500), "无法打开 Excel 文件"),
     ("ods renamed xlsx", "sheet.xlsx", zip_of({"mimetype": ODS, "content.xml": b"<x/>", "xl/workbook.xml": b"<x/>"}), "不是有效的 .xlsx 文件"),
     ("xlsx bomb, declared 2 GB", "bomb.xlsx", set_declared_size(xlsx_bytes({}), "xl/worksheets/sheet1.xml", 2**31), "压缩炸弹"),
     ("xlsx bomb, 80 MB of blanks", "bomb.xlsx", zip_bomb(80), "压缩炸弹"),

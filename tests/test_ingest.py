@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 import xlsxwriter
+import xlwt
 
 from analytics import datasets as ds
 from analytics import ingest
@@ -337,6 +338,33 @@ def test_progress_typed_in_percent_formatted_excel_cells_is_the_percent_shown(db
     assert (result.loaded, result.rejected) == (2, 1)
     assert errors_by_row(result) == {4: [("完成进度", "完成进度应在0到100之间：150%")]}
     assert query(db, "SELECT point_id, progress FROM progress ORDER BY 1") == [(1, 60.0), (2, 0.6)]
+
+
+def test_a_legacy_xls_export_loads_like_its_xlsx(db):
+    """Older systems and WPS still save .xls (BIFF8): a title row, real date cells, numbers and a 0% cell
+    load as they do from .xlsx."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("进展台账")
+    sheet.write(0, 0, "工作要点进展台账（2022年）")
+    for column, header in enumerate(PROGRESS_HEADERS):
+        sheet.write(1, column, header)
+    day = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    percent = xlwt.easyxf(num_format_str="0%")
+    for row, (point, progress, style) in enumerate([(1, 0.6, percent), (2, 35, xlwt.Style.default_style)], start=2):
+        sheet.write(row, 0, point)
+        sheet.write(row, 1, date(2022, 5, 27), day)
+        sheet.write(row, 2, progress, style)
+        sheet.write(row, 3, "推进中")
+        sheet.write(row, 4, "局法规处")
+    out = io.BytesIO()
+    book.save(out)
+    result = load(db, out.getvalue(), "进展台账.xls")
+    assert (result.dataset, result.loaded, result.rejected) == ("progress", 2, 0)
+    assert result.skipped == [{"sheet": "进展台账", "row": 1, "reason": "标题行"}]
+    assert query(db, "SELECT point_id, report_date, progress FROM progress ORDER BY 1") == [
+        (1, date(2022, 5, 27), 60.0),
+        (2, date(2022, 5, 27), 35.0),
+    ]
 
 
 def test_required_empty_cells_are_rejected(db):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pytest
 import xlsxwriter
+import xlwt
 
 from analytics import reader
 from tests.helpers import KNOWN_HEADERS, PENALTY_HEADERS, PROGRESS_HEADERS, csv_bytes, penalty_row, xlsx_bytes
@@ -270,12 +271,42 @@ def _progress_workbook(formats: list[object | None], values: list[float], first_
     return out.getvalue()
 
 
+def _progress_xls(formats: list[str | None], values: list[float], first_row: int = 2, first_column: int = 2):
+    """The same sheet in a legacy .xls (BIFF8) workbook, as older systems and WPS still save them."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("进展")
+    for offset, header in enumerate(PROGRESS_HEADERS):
+        sheet.write(first_row, first_column + offset, header)
+    for i, (number_format, value) in enumerate(zip(formats, values, strict=True), start=1):
+        row = [str(i), "2022-05-27", value, "推进中", "局法规处", ""]
+        cell_format = xlwt.easyxf(num_format_str=number_format or "General")
+        for offset, cell in enumerate(row):
+            sheet.write(
+                first_row + i, first_column + offset, cell, cell_format if offset == 2 else xlwt.Style.default_style
+            )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def test_numbers_formatted_as_percent_read_as_excel_shows_them():
     formats = [9, 10, "0.0%", "[Red]0%;-0%", None, '0"%"', "0.00"]
     values = [0.6, 0.655, 0.655, 1, 60, 60, 0.6]
     sheet = only_sheet(read(_progress_workbook(formats, values), "进展.xlsx"))
     assert sheet.frame[2].tolist() == ["60%", "65.5%", "65.5%", "100%", "60", "60", "0.6"]
     assert sheet.rows == [4, 5, 6, 7, 8, 9, 10]
+
+
+def test_numbers_formatted_as_percent_in_a_legacy_xls_read_as_excel_shows_them():
+    formats = ["0%", "0.00%", "0.0%", "[Red]0%;-0%", None, '0"%"', "0.00"]
+    values = [0.6, 0.655, 0.655, 1, 60, 60, 0.6]
+    data = _progress_xls(formats, values)
+    assert data[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # a real BIFF file, not a renamed workbook
+    sheet = only_sheet(read(data, "进展.xls"))
+    assert sheet.frame[2].tolist() == ["60%", "65.5%", "65.5%", "100%", "60", "60", "0.6"]
+    assert sheet.rows == [4, 5, 6, 7, 8, 9, 10]
+    shifted = _progress_xls(["0%", None], [0.25, 0.25], first_row=0, first_column=0)
+    assert only_sheet(read(shifted, "进展.xls")).frame[2].tolist() == ["25%", "0.25"]
 
 
 def test_percent_cells_are_found_whatever_column_the_sheet_starts_in():
