@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import xlsxwriter
 
 from analytics import datasets as ds
@@ -191,3 +192,17 @@ def query(db_path: str | Path, sql: str, params: Sequence[object] = ()) -> list[
         return con.execute(sql, list(params)).fetchall()
     finally:
         con.close()
+
+
+def section_rollup_frame() -> pd.DataFrame:
+    """Two sections as metrics.section_rollup gives them: what the rollup chart and its cache are tested on."""
+    return pd.DataFrame(
+        {
+            "section": [1, 2],
+            "section_title": ["推进信用制度落实", "加强信用数据归集应用"],
+            "progress": [50.0, 20.0],
+            "completed": [1, 0],
+            "total": [3, 5],
+            "overdue": [0, 2],
+        }
+    )

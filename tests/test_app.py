@@ -18,6 +18,7 @@ from analytics.users import User
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.nav import PAGES
 from dashboard.uploads import handle_upload
+from tests.helpers import section_rollup_frame
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120
@@ -267,16 +268,7 @@ def test_a_chart_is_rebuilt_when_its_numbers_change_and_reused_when_not(monkeypa
 
 
 def test_figure_cache_keys_on_the_numbers_and_arguments():
-    frame = pd.DataFrame(
-        {
-            "section": [1, 2],
-            "section_title": ["推进信用制度落实", "加强信用数据归集应用"],
-            "progress": [50.0, 20.0],
-            "completed": [1, 0],
-            "total": [3, 5],
-            "overdue": [0, 2],
-        }
-    )
+    frame = section_rollup_frame()
     as_of = date(2022, 6, 30)
     fig = ui.figure(charts.section_rollup, frame, as_of, "台账")
     assert fig.to_json() == charts.section_rollup(frame, as_of, "台账").to_json()

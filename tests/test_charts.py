@@ -12,6 +12,7 @@ import pytest
 
 from analytics import charts
 from dashboard import exporting
+from tests.helpers import section_rollup_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2022, 12, 31)
@@ -127,16 +128,7 @@ def test_work_points_progress_colours_status_and_flags_overdue():
 
 
 def test_section_rollup_and_progress_trend():
-    rollup = pd.DataFrame(
-        {
-            "section": [1, 2],
-            "section_title": ["推进信用制度落实", "加强信用数据归集应用"],
-            "progress": [50.0, 20.0],
-            "completed": [1, 0],
-            "total": [3, 5],
-            "overdue": [0, 2],
-        }
-    )
+    rollup = section_rollup_frame()
     fig = charts.section_rollup(rollup, AS_OF)
     assert list(fig.data[0].y) == ["一、推进信用制度落实", "二、加强信用数据归集应用"]
     assert list(fig.data[0].text) == ["50%（完成 1/3，逾期 0）", "20%（完成 0/5，逾期 2）"]
