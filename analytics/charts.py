@@ -296,48 +296,160 @@ def severe_share_trend(
 # ---------------------------------------------------------------- objections
 
 
+IMMATURE_TEXT = "异议期内，数据未成熟"
+IMMATURE_OPACITY = 0.4
+
+
+def _mature_mask(df: pd.DataFrame) -> pd.Series:
+    """True per row whose month is past the objection window; every row when the frame has no ``mature``."""
+    if "mature" not in df:
+        return pd.Series(True, index=df.index)
+    return df["mature"].map(lambda m: True if m is None or pd.isna(m) else bool(m)).astype(bool)
+
+
+def _mark_immature(fig: go.Figure, months: Sequence[str], immature: Sequence[str]) -> None:
+    """Shade the immature months (a category axis: month i spans i - 0.5 to i + 0.5) and name them."""
+    if not immature:
+        return
+    positions = [list(months).index(m) for m in immature if m in months]
+    if not positions:
+        return
+    fig.add_vrect(
+        x0=min(positions) - 0.5,
+        x1=max(positions) + 0.5,
+        fillcolor="#d9d9d9",
+        opacity=0.35,
+        line_width=0,
+        layer="below",
+        annotation_text=IMMATURE_TEXT,
+        annotation_position="top left",
+        annotation_font={"size": 12, "color": "#4a5563"},
+    )
+
+
 def objection_trend(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
-    """Monthly objection ratio (objections / 双公示 records) per category; ratios as fractions."""
+    """Monthly objection ratio (objections / 双公示 records) per category; ratios as fractions.
+
+    With a ``mature`` column (objection_ratio's), months still inside the objection window are drawn
+    lighter and dotted, continuing each line from its last mature month, shaded and labelled IMMATURE_TEXT.
+    """
     fig = go.Figure()
     _base(fig, "双公示信息异议占比（%）", as_of, source)
     if df.empty:
         return _empty(fig)
+    mature = _mature_mask(df)
+    flagged = "mature" in df
+    months = sorted(df["month"].unique())
     for i, name in enumerate(_series_order(df["category"])):
         part = df[df["category"] == name].sort_values("month")
-        fig.add_scatter(
-            x=part["month"],
-            y=part["ratio"],
-            name=name,
-            mode="lines+markers",
-            customdata=list(zip(part["objected"], part["records"], strict=True)),
-            hovertemplate=f"{name} %{{x}}<br>异议占比：%{{y:.2%}}<br>异议：%{{customdata[0]}} 件"
-            "<br>公示信息：%{customdata[1]} 条<extra></extra>",
-            **(_total_style() if name == ALL else _line_style(i)),
+        ripe = mature[part.index]
+        style = _total_style() if name == ALL else _line_style(i)
+        status = [("已过异议期" if r else IMMATURE_TEXT) if flagged else "" for r in ripe]
+        custom = [[o, n, s] for o, n, s in zip(part["objected"], part["records"], status, strict=True)]
+        tag = "（%{customdata[2]}）" if flagged else ""
+        hover = (
+            f"{name} %{{x}}{tag}<br>异议占比：%{{y:.2%}}<br>异议：%{{customdata[0]}} 件"
+            "<br>公示信息：%{customdata[1]} 条<extra></extra>"
         )
-    _month_axis(fig, sorted(df["month"].unique()))
+        solid = ripe.to_numpy()
+        fig.add_scatter(
+            x=part["month"][solid],
+            y=part["ratio"][solid],
+            name=name,
+            legendgroup=name,
+            mode="lines+markers",
+            customdata=[c for c, keep in zip(custom, solid, strict=True) if keep],
+            hovertemplate=hover,
+            **style,
+        )
+        if not solid.all():
+            # The immature tail (always the newest months), joined to the last mature point: one series.
+            start = max(int(solid.argmin()) - 1, 0)
+            tail = part.iloc[start:]
+            line = {**style["line"], "dash": "dot"}
+            fig.add_scatter(
+                x=tail["month"],
+                y=tail["ratio"],
+                name=f"{name}（{IMMATURE_TEXT}）",
+                legendgroup=name,
+                showlegend=False,
+                mode="lines+markers",
+                opacity=IMMATURE_OPACITY + 0.15,
+                line=line,
+                marker={**style["marker"], "symbol": "circle-open"},
+                customdata=custom[start:],
+                hovertemplate=hover,
+            )
+    _month_axis(fig, months)
+    _mark_immature(fig, months, sorted(df.loc[~mature, "month"].unique()))
     fig.update_yaxes(title_text="异议占比（%）", tickformat=".2%", rangemode="tozero")
     return fig
 
 
 def objection_quality(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
-    """Upheld and subjective-error ratios per month (of the 全部 category when present)."""
+    """Upheld and subjective-error ratios per month (of the 全部 category when present); immature months
+    (``mature`` false) lighter, shaded and labelled like objection_trend's."""
     fig = go.Figure()
     _base(fig, "异议成立率与主观失误率（%）", as_of, source)
     if df.empty:
         return _empty(fig)
     data = df[df["category"] == ALL] if (df["category"] == ALL).any() else df
-    data = data.groupby("month", as_index=False)[["upheld_ratio", "subjective_ratio"]].mean().sort_values("month")
+    flagged = "mature" in data
+    data = data.assign(mature=_mature_mask(data))
+    data = (
+        data.groupby("month", as_index=False)
+        .agg(
+            upheld_ratio=("upheld_ratio", "mean"),
+            subjective_ratio=("subjective_ratio", "mean"),
+            mature=("mature", "all"),
+        )
+        .sort_values("month")
+    )
+    status = [("已过异议期" if m else IMMATURE_TEXT) if flagged else "" for m in data["mature"]]
+    tag = "（%{customdata}）" if flagged else ""
+    opacity = [1.0 if m else IMMATURE_OPACITY for m in data["mature"]]
     for i, (col, name) in enumerate((("upheld_ratio", "异议成立率"), ("subjective_ratio", "主观失误率"))):
         fig.add_bar(
             x=data["month"],
             y=data[col],
             name=name,
-            marker={"color": PALETTE[i], "pattern": {"shape": PATTERNS[i * 3], "fgcolor": "#ffffff"}},
-            hovertemplate=f"{name} %{{x}}：%{{y:.2%}}<extra></extra>",
+            marker={
+                "color": PALETTE[i],
+                "pattern": {"shape": PATTERNS[i * 3], "fgcolor": "#ffffff"},
+                **({"opacity": opacity} if flagged else {}),
+            },
+            customdata=status,
+            hovertemplate=f"{name} %{{x}}{tag}：%{{y:.2%}}<extra></extra>",
         )
     fig.update_layout(barmode="group")
-    _month_axis(fig, list(data["month"]))
+    months = list(data["month"])
+    _month_axis(fig, months)
+    _mark_immature(fig, months, [m for m, ok in zip(months, data["mature"], strict=True) if not ok])
     fig.update_yaxes(title_text="占公示信息比例（%）", tickformat=".2%", rangemode="tozero")
+    return fig
+
+
+def objection_rate_trend(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
+    """异议发生率 per month and category: objections filed in the month per 1,000 records published in it
+    (objection_rate's per_1000); a flow, complete at each month's end, so no month is marked immature."""
+    fig = go.Figure()
+    _base(fig, "异议发生率（件/千条）", as_of, source)
+    if df.empty or df["per_1000"].isna().all():
+        return _empty(fig)
+    for i, name in enumerate(_series_order(df["category"])):
+        part = df[df["category"] == name].sort_values("month")
+        fig.add_scatter(
+            x=part["month"],
+            y=part["per_1000"],
+            name=name,
+            mode="lines+markers",
+            customdata=list(zip(part["filed"], part["records"], strict=True)),
+            hovertemplate=f"{name} %{{x}}<br>异议发生率：%{{y:.1f}} 件/千条<br>当月提出异议：%{{customdata[0]}} 件"
+            "<br>当月公示信息：%{customdata[1]} 条<extra></extra>",
+            **(_total_style() if name == ALL else _line_style(i)),
+        )
+    _month_axis(fig, sorted(df["month"].unique()))
+    fig.update_yaxes(title_text="每千条公示信息的异议数（件）", tickformat=".1f", rangemode="tozero")
     return fig
 
 

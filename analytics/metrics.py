@@ -120,18 +120,29 @@ _register(
         "统计期内每月、按信息类别（行政处罚、行政许可、全部）：记录数＝该类别处罚/许可决定日期在该月且不晚于统计日的记录数；"
         "只计提出日期不晚于统计日的异议，按其已存处理结果；被异议数＝至少有一条该类异议（文书号和类别一致）的记录数；"
         "异议成立数＝至少有一条“异议成立”异议的记录数；主观失误数＝至少有一条“异议成立”且主观失误的异议的记录数；"
-        "异议比例＝被异议数÷记录数，记录数为0时为空（成立比例、主观失误比例同理）。",
+        "异议比例＝被异议数÷记录数，记录数为0时为空（成立比例、主观失误比例同理）。"
+        "异议在决定作出后数周才陆续提出，最近月份的比例在统计日尚未完整：某月的决定在统计日均已满异议期W天"
+        "（统计日－该月最后一天≥W，W为设置 CREDIT_OBJECTION_WINDOW_DAYS，默认60天）时，该月“已过异议期”"
+        "（mature＝true），其数字不再因迟到的异议而上升；mature_on＝该月最后一天＋W，即该月成熟的第一个统计日。"
+        "统计日所在月始终未成熟。总览、周报的标题数字及“较上月”只比较已过异议期的最近两个月，当月数字仅作暂计。",
         "Per month of the window and per category (行政处罚 = penalties, 行政许可 = licenses, 全部 = both): "
         "records = records of the category with decision_date in the month and <= D; only objections filed on "
         "or before D count, each with its stored result; objected = records with at least one such objection "
         "(same doc_no and category); upheld = records with one whose result is 异议成立; subjective = records "
         "with one that is 异议成立 and subjective; ratio = objected / records (null when records is 0); "
-        "upheld_ratio and subjective_ratio likewise.",
+        "upheld_ratio and subjective_ratio likewise. Maturity: objections arrive weeks after the decision they "
+        "contest, so the newest months' ratios are incomplete at D. A month is mature (mature = true) when all its "
+        "decisions are at least W days old at D, i.e. D - (the month's last day) >= W, W being the setting "
+        "CREDIT_OBJECTION_WINDOW_DAYS (default 60): e.g. with W = 60 October is mature from D = 30 December "
+        "(61 days at 31 December), not at 29 December (59 days). mature_on = the month's last day + W, the first D "
+        "at which it is mature. D's own month is never mature (for W >= 1). Headlines (the overview card, the "
+        "weekly briefing and any change from the month before) compare the latest two mature months only; the "
+        "current month's figure is shown as provisional.",
         (
             "month", "category", "records", "objected", "upheld", "subjective", "ratio", "upheld_ratio",
-            "subjective_ratio",
+            "subjective_ratio", "mature", "mature_on",
         ),
-        json_columns=("month", "category", "records", "objected", "upheld", "subjective", "ratio"),
+        json_columns=("month", "category", "records", "objected", "upheld", "subjective", "ratio", "mature"),
     )
 )  # fmt: skip
 _register(
@@ -256,12 +267,55 @@ _register(
     Metric(
         "objection_departments",
         "各部门信用异议比例",
-        "按作出决定的机关统计整个统计期（处罚/许可决定日期自统计期首月1日至统计日）：记录数、被异议数、异议成立数、"
-        "主观失误数（口径同“信用异议比例”），异议比例＝被异议数÷记录数，按异议比例从高到低排列。",
-        "Per issuing authority over the window (penalty and license records with decision_date from the first "
-        "day of the window's first month to D): records, objected, upheld and subjective counted as in "
-        "objection_ratio; ratio = objected / records, upheld_ratio = upheld / records; highest ratio first.",
+        "按作出决定的机关统计统计期内已过异议期的月份（处罚/许可决定日期自统计期首月1日至统计日，且所在月已过异议期，"
+        "口径同“信用异议比例”的mature）：记录数、被异议数、异议成立数、主观失误数（口径同“信用异议比例”），"
+        "异议比例＝被异议数÷记录数，按异议比例从高到低排列。异议期内的月份不计入，以免决定较晚的部门显得异议较少。",
+        "Per issuing authority over the window's mature decision months (penalty and license records with "
+        "decision_date from the first day of the window's first month to D whose month is mature at D, as in "
+        "objection_ratio's mature): records, objected, upheld and subjective counted as in objection_ratio; "
+        "ratio = objected / records, upheld_ratio = upheld / records; highest ratio first. Immature months are "
+        "left out so that departments deciding late in the window do not look better by construction.",
         ("authority", "records", "objected", "upheld", "subjective", "ratio", "upheld_ratio"),
+    )
+)
+_register(
+    Metric(
+        "objection_delay",
+        "异议提出时滞",
+        "统计期内作出决定（处罚/许可决定日期自统计期首月1日至统计日）、且在统计日前（含当日）被提出异议的记录"
+        "（文书号和类别一致）：时滞天数＝该记录第一条异议的提出日期－决定日期。第一条异议早于决定日期的记录"
+        "（数据错误）计入before_decision，不参与其余统计。objected＝其余记录数；p50_days、p90_days＝时滞的"
+        "最近秩分位数（从小到大第⌈q×objected⌉个值，即至少q比例的记录在该天数内被提出异议）；max_days＝最大时滞；"
+        "within_window＝时滞≤异议期W天的记录数，within_share＝within_window÷objected（objected为0时为空）。"
+        "供设定异议期W（CREDIT_OBJECTION_WINDOW_DAYS）参考。",
+        "One row, over the penalty and license records decided in the window (decision_date from the first day "
+        "of the window's first month to D) with an objection filed on or before D (same doc_no and category): "
+        "days = the first such objection's filed_on - decision_date. Records whose first objection is dated "
+        "before the decision (a data error) are counted in before_decision and left out of the rest. objected = "
+        "the other records; p50_days and p90_days = nearest-rank quantiles of days (the ceil(q * objected)-th "
+        "smallest value, so at least a share q were objected within that many days); max_days; within_window = "
+        "records with days <= W (CREDIT_OBJECTION_WINDOW_DAYS), within_share = within_window / objected (null "
+        "when objected is 0). Lets the bureau set W from its own records.",
+        ("objected", "p50_days", "p90_days", "max_days", "within_window", "within_share", "before_decision"),
+    )
+)
+_register(
+    Metric(
+        "objection_rate",
+        "异议发生率",
+        "统计期内每月、按信息类别（行政处罚、行政许可、全部）：异议数＝该类别提出日期在该月且不晚于统计日的异议数"
+        "（不论所指记录何时作出、能否匹配，即当月收到的异议件数）；记录数＝该类别决定日期在该月且不晚于统计日的"
+        "公示记录数（同“信用异议比例”）；异议发生率＝异议数÷记录数×1000（每千条公示信息的异议件数），记录数为0时为空。"
+        "这是部分单位采用的“流量”口径：不追踪某月决定的后续异议，故无需等待异议期；与按决定月份追踪的"
+        "“信用异议比例”（存量口径）含义不同，两者并列显示。",
+        "The flow reading some offices report. Per month of the window and per category (行政处罚, 行政许可, "
+        "全部 = both): filed = objections of the category with filed_on in the month and <= D, whatever record "
+        "they name and whenever it was decided (unmatched ones included: objections received); records = "
+        "records of the category with decision_date in the month and <= D (published that month, as in "
+        "objection_ratio); per_1000 = filed / records * 1000 (null when records is 0). It does not follow a "
+        "month's decisions, so it needs no maturity; it is not the cohort ratio objection_ratio, and both are "
+        "shown, named apart.",
+        ("month", "category", "filed", "records", "per_1000"),
     )
 )
 _register(
@@ -348,6 +402,11 @@ def params_for(
         "sector": sector or None,
         "district": district or None,
     }
+    if "objection_window_days" in wanted:
+        settings = settings or load_settings()
+        if settings.objection_window_days < 0:
+            raise ValueError(f"异议期天数（CREDIT_OBJECTION_WINDOW_DAYS）不能为负数：{settings.objection_window_days}")
+        available["objection_window_days"] = int(settings.objection_window_days)
     if wanted & {"warn_penalties", "warn_departments", "warn_severe_lists"}:
         settings = settings or load_settings()
         available.update(
@@ -526,8 +585,9 @@ def render_docs() -> str:
         "Definitions shared by several queries are DuckDB macros in `analytics/queries/_macros.sql`, created on "
         "the connection before each query: `window_start` (the first day of the window), `window_months` (each "
         "month of the window with its month_start and month end E), `window_weeks` (the Monday-to-Sunday weeks "
-        "from the week of the window's first day to D's week) and `objections_by_record` (per doc_no and "
-        "category, the objections filed on or before D: upheld, subjective).",
+        "from the week of the window's first day to D's week), `objections_by_record` (per doc_no and "
+        "category, the objections filed on or before D: upheld, subjective) and `month_mature` (a decision "
+        "month is mature at D when D - its last day >= W, W = CREDIT_OBJECTION_WINDOW_DAYS, default 60).",
         "",
     ]
     for metric in METRICS.values():

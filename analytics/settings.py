@@ -25,6 +25,9 @@ class Settings:
     warn_severe_lists: int = 2
     # Default metric window, in calendar months ending with the as-of month.
     months: int = 12
+    # Objections arrive weeks after the decision they contest: a decision month's objection ratio is
+    # final ("mature") only once all its decisions are at least this many days old at the as-of date.
+    objection_window_days: int = 60
     # Uploads above this size are refused before they are read whole.
     max_upload_mb: int = 200
     # How long a writer waits for another process holding the database.

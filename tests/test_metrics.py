@@ -330,14 +330,17 @@ def test_objection_ratio(objection_db):
 
 
 def test_objection_departments(objection_db):
-    got = rows(objection_db, "objection_departments", D(2024, 3, 15), months=2)
-    # 港口局: P3 → 1/1; 市交通执法支队: P1, P2 → 1/2; 行政审批处: L1, L2 → 1/2 (L1 处理中, not upheld).
-    assert got[0]["authority"] == "港口局"
+    # Issue 16 changed this metric: only mature decision months count. At D = 2024-03-15 February's last day
+    # is 15 days old (15 March - 29 February), March's is in the future: with W = 15 February is mature.
+    got = rows(
+        objection_db, "objection_departments", D(2024, 3, 15), months=2, settings=Settings(objection_window_days=15)
+    )
+    # 市交通执法支队: P1, P2 → 1/2 (P1 upheld); March's P3 (港口局) and L1, L2 (行政审批处) are not counted yet.
     assert {r["authority"]: (r["records"], r["objected"], r["upheld"], r["ratio"]) for r in got} == {
-        "港口局": (1, 1, 1, 1.0),
         "市交通执法支队": (2, 1, 1, 0.5),
-        "行政审批处": (2, 1, 0, 0.5),
     }
+    # With the default W = 60 no month of the window is mature at D: no department to rank.
+    assert rows(objection_db, "objection_departments", D(2024, 3, 15), months=2, settings=DEFAULTS) == []
 
 
 def test_objections_overdue(con):
@@ -842,7 +845,8 @@ def test_default_as_of(con):
 
 JSON_FIELDS = {
     "severe_share": {"month", "sector", "entities", "severe", "share"},
-    "objection_ratio": {"month", "category", "records", "objected", "upheld", "subjective", "ratio"},
+    # mature: added by issue 16 (cohort maturity).
+    "objection_ratio": {"month", "category", "records", "objected", "upheld", "subjective", "ratio", "mature"},
     "risk_warnings": {"credit_code", "name", "sector", "penalties_12m", "departments_12m", "severe_lists", "reasons"},
     "sector_risk": {"month", "sector", "penalties", "entities", "per_100"},
     "district_risk": {"district", "penalties", "entities", "per_100"},

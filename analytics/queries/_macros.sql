@@ -43,3 +43,9 @@ CREATE OR REPLACE TEMP MACRO objections_by_record(as_of) AS TABLE
     FROM objections
     WHERE filed_on <= as_of::DATE
     GROUP BY doc_no, category;
+
+-- month_mature: a decision month (given by any day in it) is mature at as_of when all its decisions are at
+-- least window_days old, i.e. as_of - (the month's last day) >= window_days; its objection counts are final by
+-- then (objections arrive weeks after the decision they contest). as_of's own month is never mature.
+CREATE OR REPLACE TEMP MACRO month_mature(day, as_of, window_days) AS
+    (as_of::DATE - last_day(day::DATE)) >= window_days::INTEGER;

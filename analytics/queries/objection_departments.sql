@@ -1,5 +1,6 @@
--- objection_departments: per issuing authority over the window (penalty and license records with
--- decision_date from the first day of the window's first month to $as_of): records, objected, upheld and
+-- objection_departments: per issuing authority over the window's mature decision months (penalty and license
+-- records with decision_date from the first day of the window's first month to $as_of, in a month that is
+-- month_mature at $as_of with $objection_window_days, as in objection_ratio): records, objected, upheld and
 -- subjective counted as in objection_ratio (only objections filed on or before $as_of);
 -- ratio = objected / records, upheld_ratio = upheld / records (null when records is 0). Highest ratio first.
 WITH obj AS (
@@ -10,11 +11,13 @@ records AS (
     FROM penalties
     WHERE decision_date >= window_start($as_of, $months)
         AND decision_date <= $as_of::DATE
+        AND month_mature(decision_date, $as_of, $objection_window_days)
     UNION ALL
     SELECT '行政许可' AS category, doc_no, authority
     FROM licenses
     WHERE decision_date >= window_start($as_of, $months)
         AND decision_date <= $as_of::DATE
+        AND month_mature(decision_date, $as_of, $objection_window_days)
 ),
 counts AS (
     SELECT

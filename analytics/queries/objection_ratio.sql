@@ -3,6 +3,8 @@
 -- filed_on <= $as_of count, each with its stored result; objected / upheld / subjective = records with at
 -- least one such objection (same doc_no and category) / one that is 异议成立 / one that is 异议成立 and
 -- subjective; ratio = objected / records (null when records is 0), likewise upheld_ratio, subjective_ratio.
+-- mature = month_mature(month, $as_of, $objection_window_days): the month's last day is at least W days before
+-- $as_of, so its counts are final; mature_on = the first as-of date at which it is (last day + W).
 WITH months AS (
     SELECT month, month_start FROM window_months($as_of, $months)
 ),
@@ -45,7 +47,9 @@ SELECT
     coalesce(c.subjective, 0) AS subjective,
     c.objected / nullif(c.records, 0) AS ratio,
     c.upheld / nullif(c.records, 0) AS upheld_ratio,
-    c.subjective / nullif(c.records, 0) AS subjective_ratio
+    c.subjective / nullif(c.records, 0) AS subjective_ratio,
+    month_mature(m.month_start, $as_of, $objection_window_days) AS mature,
+    (last_day(m.month_start) + $objection_window_days::INTEGER) AS mature_on
 FROM months AS m
 CROSS JOIN categories AS k
 LEFT JOIN counts AS c ON c.month_start = m.month_start AND c.category = k.category
