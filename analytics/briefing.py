@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics import charts, export, metrics
+from analytics import charts, export, metrics, objections
 from analytics.datasets import DATASETS
 from analytics.settings import Settings, load_settings
 
@@ -180,7 +180,9 @@ class Kpis:
     severe_share_prev_month: float | None = None  # at the end of the month before
     severe: int | None = None
     entities: int | None = None
-    objection_ratio: float | None = None  # decisions of the Sunday's month up to the Sunday
+    # The objection ratio of the latest mature decision month (objections.headline, issue 16) and of the
+    # month before it; the Sunday's own month only as provisional (its objections are still arriving).
+    objection_ratio: float | None = None
     objection_ratio_prev_month: float | None = None
     objected: int | None = None
     records: int | None = None
@@ -195,6 +197,12 @@ class Kpis:
     warnings_prev_month: int | None = None
     new_warnings: int | None = None
     lifted_warnings: int | None = None
+    objection_month: str | None = None  # "2022-10": the month objection_ratio is of
+    objection_prev_month: str | None = None  # "2022-09"
+    objection_provisional: float | None = None  # the Sunday's month up to the Sunday, inside the window
+    objection_provisional_month: str | None = None
+    objection_provisional_objected: int | None = None
+    objection_provisional_records: int | None = None
 
 
 @dataclass
@@ -276,8 +284,9 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
     share_week = run("severe_share", prev_sunday, 1)
     share_prev_week, _ = _last_rows(share_week, "sector", metrics.ALL)
 
-    ratio = run("objection_ratio", sunday)
-    ratio_now, ratio_before = _last_rows(ratio, "category", metrics.ALL)
+    # Enough months for the two latest mature ones whatever the window (objections.headline_months).
+    ratio = run("objection_ratio", sunday, objections.headline_months(sunday, settings.objection_window_days, months))
+    head = objections.headline(ratio, metrics.ALL)
 
     points = run("work_points", sunday)
     points_prev_week = run("work_points", prev_sunday)
@@ -304,10 +313,16 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
         severe_share_prev_month=None if share_before is None else _num(share_before["share"]),
         severe=None if share_now is None else _int(share_now["severe"]),
         entities=None if share_now is None else _int(share_now["entities"]),
-        objection_ratio=None if ratio_now is None else _num(ratio_now["ratio"]),
-        objection_ratio_prev_month=None if ratio_before is None else _num(ratio_before["ratio"]),
-        objected=None if ratio_now is None else _int(ratio_now["objected"]),
-        records=None if ratio_now is None else _int(ratio_now["records"]),
+        objection_ratio=head.ratio,
+        objection_ratio_prev_month=head.prev_ratio,
+        objected=head.objected,
+        records=head.records,
+        objection_month=head.month,
+        objection_prev_month=head.prev_month,
+        objection_provisional=head.provisional_ratio,
+        objection_provisional_month=head.provisional_month,
+        objection_provisional_objected=head.provisional_objected,
+        objection_provisional_records=head.provisional_records,
         points_done=done(points),
         points_total=len(points) or None,
         points_done_prev_week=done(points_prev_week),
@@ -385,6 +400,30 @@ def _ratio_words(name: str, now: float | None, before: float | None, against: st
     return f"{name} {pct(now)}，较{against}{word} {abs(change):.2f} 个百分点"
 
 
+def _objection_words(k: Kpis) -> str:
+    """The latest mature month's ratio and its change from the month before; the current month only as a
+    provisional figure, never compared (its objections are still arriving: a fall there means nothing)."""
+    provisional = ""
+    if k.objection_provisional_month is not None:
+        provisional = (
+            f"（本月暂计 {pct(k.objection_provisional)}，{objections.IMMATURE_TAG}）"
+            if k.objection_provisional is not None
+            else "（本月暂无双公示决定）"
+        )
+    if k.objection_month is None and k.objection_ratio is None:
+        if not provisional:
+            return "本月暂无双公示决定，异议占比无法计算"
+        return "双公示异议占比暂无已过异议期的月份" + provisional
+    label = objections.mature_label(k.objection_month) if k.objection_month else "已过异议期的最近一月"
+    if k.objection_ratio is None:
+        return f"{label}无双公示决定，异议占比无法计算" + provisional
+    against = objections.short_month(k.objection_prev_month) if k.objection_prev_month else "上月"
+    return (
+        _ratio_words(f"{label}双公示异议占比", k.objection_ratio, k.objection_ratio_prev_month, against, "")
+        + provisional
+    )
+
+
 def _points_words(k: Kpis) -> str:
     if not k.points_total:
         return "暂无工作要点数据"
@@ -436,7 +475,7 @@ def summary_text(k: Kpis) -> str:
     parts = [
         _penalty_words(k),
         _ratio_words("严重失信主体占比", k.severe_share, k.severe_share_prev_month, "上月末", "严重失信主体占比暂无数据（无在册市场主体）"),
-        _ratio_words("本月双公示异议占比", k.objection_ratio, k.objection_ratio_prev_month, "上月", "本月暂无双公示决定，异议占比无法计算"),
+        _objection_words(k),
         _points_words(k),
         _warning_words(k),
     ]  # fmt: skip
@@ -500,9 +539,21 @@ def cards(k: Kpis, week: Week) -> list[Card]:
     severe_note = "无在册市场主体"
     if k.severe_share is not None:
         severe_note = f"{k.severe:,} 户 / 在册 {k.entities:,} 户；上周末 {pct(k.severe_share_prev_week)}"
-    objection_note = f"本月（{sunday.month}月1日起）暂无双公示决定"
+    # The latest mature month (issue 16); the Sunday's month only as a provisional figure in the note.
+    provisional = (
+        f"本月暂计 {pct(k.objection_provisional)}（异议期内）"
+        if k.objection_provisional is not None
+        else f"本月（{sunday.month}月1日起）暂无双公示决定"
+    )
+    objection_note = "暂无已过异议期的月份；" + provisional
+    if k.objection_month is not None:
+        objection_note = f"{objections.month_label(k.objection_month)}无双公示决定；{provisional}"
     if k.objection_ratio is not None:
-        objection_note = f"异议 {k.objected:,} / 公示 {k.records:,} 条（{sunday.month}月1—{sunday.day}日）"
+        objection_note = f"异议 {k.objected:,} / 公示 {k.records:,} 条；{provisional}"
+    objection_label = "双公示异议占比"
+    if k.objection_month is not None:
+        objection_label += f" · {objections.mature_label(k.objection_month)}"
+    objection_against = f"较{objections.short_month(k.objection_prev_month)}" if k.objection_prev_month else "较上月"
     points_note = "暂无工作要点数据"
     if k.points_total:
         points_note = (
@@ -518,8 +569,8 @@ def cards(k: Kpis, week: Week) -> list[Card]:
              _count_delta(n, k.penalties_prev, "件", with_pct=True), "较上周", True, penalty_note),
         Card("severe_share", "严重失信主体占比（全部）", pct(k.severe_share),
              _pp_delta(k.severe_share, k.severe_share_prev_month), "较上月末", True, severe_note),
-        Card("objection_ratio", "本月双公示异议占比", pct(k.objection_ratio),
-             _pp_delta(k.objection_ratio, k.objection_ratio_prev_month), "较上月", True, objection_note),
+        Card("objection_ratio", objection_label, pct(k.objection_ratio),
+             _pp_delta(k.objection_ratio, k.objection_ratio_prev_month), objection_against, True, objection_note),
         Card("work_points", "工作要点已完成",
              "—" if not k.points_total else f"{k.points_done} / {k.points_total} 项",
              _count_delta(k.points_done, k.points_done_prev_week, "项"), "较上周", False, points_note),
@@ -626,12 +677,13 @@ def chart_specs(b: Briefing) -> list[ChartSpec]:
     ratio = b.objection_ratio
     fig3 = charts.objection_trend(ratio, as_of, SOURCES["objection_ratio"])
     _month_axis_compact(fig3)
-    numbers3 = ratio.assign(
+    numbers3 = objections.flag_frame(ratio).assign(
         **{c: (ratio[c] * 100).round(4) for c in ("ratio", "upheld_ratio", "subjective_ratio")}
     ).rename(
         columns={"month": "月份", "category": "信息类别", "records": "公示信息数(条)", "objected": "被异议数(条)",
                  "upheld": "异议成立数(条)", "subjective": "主观失误数(条)", "ratio": "异议占比(%)",
-                 "upheld_ratio": "异议成立率(%)", "subjective_ratio": "主观失误率(%)"}
+                 "upheld_ratio": "异议成立率(%)", "subjective_ratio": "主观失误率(%)", "mature": "已过异议期",
+                 "mature_on": "异议期届满日"}
     )  # fmt: skip
 
     risk = b.sector_risk[b.sector_risk["sector"] != metrics.UNREGISTERED]  # no register entities: no per-100 value
@@ -893,9 +945,11 @@ def kpi_frame(b: Briefing) -> pd.DataFrame:
          diff(k.severe_share, k.severe_share_prev_week, 100), p(k.severe_share_prev_month),
          diff(k.severe_share, k.severe_share_prev_month, 100), "%（变化为百分点）",
          "周日在册主体中列入严重失信名单的比例；上周、上月末同口径"),
-        ("本月双公示异议占比", p(k.objection_ratio), None, None, p(k.objection_ratio_prev_month),
-         diff(k.objection_ratio, k.objection_ratio_prev_month, 100), "%（变化为百分点）",
-         "本月1日至周日作出的处罚、许可决定中被提出异议的比例；上月为整月"),
+        ("双公示异议占比 · " + (objections.mature_label(k.objection_month) if k.objection_month else "暂无已过异议期的月份"), p(k.objection_ratio), None, None,
+         p(k.objection_ratio_prev_month), diff(k.objection_ratio, k.objection_ratio_prev_month, 100),
+         "%（变化为百分点）", "已过异议期的最近一个决定月份中被提出异议的处罚、许可决定的比例；上月为其前一月"),
+        ("本月双公示异议占比（暂计）", p(k.objection_provisional), None, None, None, None, "%",
+         f"本月1日至周日作出的决定，{objections.IMMATURE_TAG}，不作比较"),
         ("工作要点已完成", k.points_done, k.points_done_prev_week, diff(k.points_done, k.points_done_prev_week),
          k.points_done_prev_month, diff(k.points_done, k.points_done_prev_month), "项", f"共 {k.points_total or 0} 项"),
         ("逾期工作要点", k.points_overdue, None, None, None, None, "项", "未完成且计划完成日期早于周日"),

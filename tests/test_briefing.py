@@ -192,6 +192,8 @@ def kpis(**overrides) -> Kpis:
         "severe_share": 0.0253, "severe_share_prev_week": 0.0255, "severe_share_prev_month": 0.0265,
         "severe": 76, "entities": 3000,
         "objection_ratio": 0.0125, "objection_ratio_prev_month": 0.0100, "objected": 15, "records": 1200,
+        "objection_month": "2022-04", "objection_prev_month": "2022-03",  # the latest mature months (issue 16)
+        "objection_provisional": 0.0, "objection_provisional_month": "2022-06",
         "points_done": 12, "points_total": 21, "points_done_prev_week": 11, "points_done_prev_month": 9,
         "points_overdue": 2, "mean_progress": 80.5,
         "warnings": 35, "warnings_prev_week": 34, "warnings_prev_month": 30, "new_warnings": 2, "lifted_warnings": 1,
@@ -203,14 +205,14 @@ def test_summary_rise_and_fall():
     assert summary_text(kpis()) == (
         "本周新增行政处罚 120 件，环比上升 20.0%（上周 100 件）；"
         "严重失信主体占比 2.53%，较上月末下降 0.12 个百分点；"
-        "本月双公示异议占比 1.25%，较上月上升 0.25 个百分点；"
+        "2022年4月（已过异议期）双公示异议占比 1.25%，较3月上升 0.25 个百分点（本月暂计 0.00%，异议期内，数据未成熟）；"
         "工作要点已完成 12/21 项，本周新增完成 1 项，逾期 2 项；"
         "信用风险预警主体 35 户，本周新增 2 户、解除 1 户。"
     )
     text = summary_text(kpis(penalties=80, severe_share=0.0275, objection_ratio=0.0075))
     assert "环比下降 20.0%（上周 100 件）" in text
     assert "较上月末上升 0.10 个百分点" in text
-    assert "较上月下降 0.25 个百分点" in text
+    assert "较3月下降 0.25 个百分点" in text
 
 
 def test_summary_unchanged():
@@ -221,7 +223,7 @@ def test_summary_unchanged():
     )
     assert "本周新增行政处罚 100 件，与上周持平" in text
     assert "严重失信主体占比 2.65%，与上月末持平" in text
-    assert "本月双公示异议占比 1.00%，与上月持平" in text
+    assert "2022年4月（已过异议期）双公示异议占比 1.00%，与3月持平" in text
     assert "本周无新完成要点" in text
     assert "信用风险预警主体 35 户，本周无新增" in text
     # A change that rounds to 0.00 points is 持平, never "下降 0.00".
@@ -237,7 +239,7 @@ def test_summary_zero_and_none_in_words():
     first = summary_text(kpis(penalties_prev=None, severe_share_prev_month=None, objection_ratio_prev_month=None))
     assert "本周新增行政处罚 120 件（无上周数据可比）" in first
     assert "严重失信主体占比 2.53%（上月末无可比数据）" in first
-    assert "本月双公示异议占比 1.25%（上月无可比数据）" in first
+    assert "2022年4月（已过异议期）双公示异议占比 1.25%（3月无可比数据）" in first
     none = summary_text(Kpis())
     assert none == (
         "本周暂无行政处罚数据；严重失信主体占比暂无数据（无在册市场主体）；本月暂无双公示决定，异议占比无法计算；"
@@ -266,7 +268,15 @@ def test_fixture_week_worked_out_by_hand(fixture_db):
     k = b.kpis
     assert (k.penalties, k.penalties_prev) == (2, 1)
     assert (k.severe_share, k.severe_share_prev_week, k.severe_share_prev_month) == (0.25, 0.25, 0.5)
-    assert (k.objection_ratio, k.objection_ratio_prev_month, k.objected, k.records) == (0.25, None, 1, 4)
+    # Issue 16: the headline is the latest mature month. At 19 June with W = 60 that is March (19 June - 31
+    # March = 80 days; April's end is 50 days back), which has no decision; June's 1 of 4 is provisional.
+    assert (k.objection_month, k.objection_ratio, k.objection_prev_month, k.objection_ratio_prev_month) == (
+        "2022-03",
+        None,
+        "2022-02",
+        None,
+    )
+    assert (k.objection_provisional, k.objection_provisional_objected, k.objection_provisional_records) == (0.25, 1, 4)
     assert (k.points_done, k.points_total, k.points_done_prev_week, k.points_done_prev_month) == (2, 21, 1, 1)
     assert k.points_overdue == 1
     assert (k.warnings, k.warnings_prev_week, k.warnings_prev_month, k.new_warnings, k.lifted_warnings) == (
@@ -279,7 +289,8 @@ def test_fixture_week_worked_out_by_hand(fixture_db):
     assert sorted(b.new_warnings["credit_code"]) == [A, B]
     assert b.summary == (
         "本周新增行政处罚 2 件，环比上升 100.0%（上周 1 件）；严重失信主体占比 25.00%，较上月末下降 25.00 个百分点；"
-        "本月双公示异议占比 25.00%（上月无可比数据）；工作要点已完成 2/21 项，本周新增完成 1 项，逾期 1 项；"
+        "2022年3月（已过异议期）无双公示决定，异议占比无法计算（本月暂计 25.00%，异议期内，数据未成熟）；"
+        "工作要点已完成 2/21 项，本周新增完成 1 项，逾期 1 项；"
         "信用风险预警主体 2 户，本周新增 2 户。"
     )
 
@@ -359,7 +370,11 @@ def test_same_numbers_as_compute_all(demo_db):
     assert k.severe_share_prev_month == pytest.approx(share[-2]["share"])
     assert (k.severe, k.entities) == (share[-1]["severe"], share[-1]["entities"])
     ratio = [r for r in everything["objection_ratio"] if r["category"] == "全部"]
-    assert k.objection_ratio == pytest.approx(ratio[-1]["ratio"])
+    mature = [r for r in ratio if r["mature"]]  # issue 16: the headline is the latest mature month
+    assert (k.objection_month, k.objection_prev_month) == (mature[-1]["month"], mature[-2]["month"])
+    assert k.objection_ratio == pytest.approx(mature[-1]["ratio"])
+    assert k.objection_ratio_prev_month == pytest.approx(mature[-2]["ratio"])
+    assert not ratio[-1]["mature"] and k.objection_provisional == pytest.approx(ratio[-1]["ratio"])
     assert k.points_done == everything["work_points"]["completed"]
     assert k.points_overdue == everything["work_points"]["overdue"]
     assert k.points_done_prev_week == before["work_points"]["completed"]

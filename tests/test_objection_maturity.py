@@ -261,3 +261,78 @@ def test_the_trend_draws_immature_months_dotted_and_labelled():
 def test_downloads_carry_the_flag_in_words():
     df = ratio_frame(["2022-10", "2022-11"], [0.03, 0.01], [True, False])
     assert objections.flag_frame(df)["mature"].tolist() == ["是", "否（异议期内，数据未成熟）"]
+
+
+# --------------------------------------------------------------------------- briefing
+
+
+@pytest.fixture
+def falling_tail(tmp_path):
+    """Decision months whose newest ratios fall only because their objections have not arrived yet:
+
+    - August: 2 penalties, none objected → 0%;   September: 4, 1 objected → 25%;
+    - October: 5, 2 objected → 40%;              November: 4, none yet → 0%;   December: 2, none yet → 0%.
+    """
+    path = str(tmp_path / "tail.duckdb")
+    months = {8: (2, 0), 9: (4, 1), 10: (5, 2), 11: (4, 0), 12: (2, 0)}
+    with store.connect(path) as c:
+        for month, (n, objected) in months.items():
+            for i in range(n):
+                add_penalty(c, f"P{month}-{i}", "E1", D(2022, month, 1 + i))
+                if i < objected:
+                    add_objection(c, f"O{month}-{i}", f"P{month}-{i}", "行政处罚", D(2022, month, 20), "异议不成立")
+    return path
+
+
+def objection_clause(summary: str) -> str:
+    (clause,) = [part for part in summary.split("；") if "双公示" in part]
+    return clause
+
+
+def test_the_briefing_headline_is_the_latest_mature_month(falling_tail):
+    from analytics import briefing
+
+    with store.connect(falling_tail, read_only=True) as c:
+        b = briefing.compute(c, briefing.Week(2022, 52), settings=W60)
+    # 2022-W52 ends on Sunday 1 January 2023: 1 Jan - 31 Oct = 62 >= 60 → October mature, November (32) not.
+    k = b.kpis
+    assert (k.objection_month, k.objection_ratio, k.objected, k.records) == ("2022-10", 0.4, 2, 5)
+    assert (k.objection_prev_month, k.objection_ratio_prev_month) == ("2022-09", 0.25)
+    # 40% - 25% = +15.00 points, October against September; January has no decision yet.
+    assert objection_clause(b.summary) == (
+        "2022年10月（已过异议期）双公示异议占比 40.00%，较9月上升 15.00 个百分点（本月暂无双公示决定）"
+    )
+    card = {c.key: c for c in briefing.cards(k, b.week)}["objection_ratio"]
+    assert card.label == "双公示异议占比 · 2022年10月（已过异议期）"
+    assert (card.value, card.delta, card.against, card.tone) == ("40.00%", "+15.00 个百分点", "较9月", "bad")
+    # The chart's numbers carry the flag: November and December are marked immature.
+    numbers = {s.key: s.numbers for s in briefing.chart_specs(b)}["chart_objection"]
+    flags = numbers[numbers["信息类别"] == "全部"].set_index("月份")["已过异议期"]
+    assert (flags["2022-10"], flags["2022-11"], flags["2022-12"]) == (
+        "是",
+        "否（异议期内，数据未成熟）",
+        "否（异议期内，数据未成熟）",
+    )
+
+
+def test_the_briefing_summary_never_calls_an_immature_change_a_rise_or_a_fall(falling_tail):
+    from analytics import briefing
+
+    # Sunday 18 December 2022 (2022-W50): 18 Dec - 30 Sep = 79 → September mature; 18 Dec - 31 Oct = 48 → not.
+    with store.connect(falling_tail, read_only=True) as c:
+        b = briefing.compute(c, briefing.Week(2022, 50), settings=W60)
+    clause = objection_clause(b.summary)
+    # September 25% against August 0%: +25.00 points; October's 40% and the fall to December's 0% (0 of 2 so
+    # far) are not compared: December is only provisional, November and October not mentioned.
+    assert clause == (
+        "2022年9月（已过异议期）双公示异议占比 25.00%，较8月上升 25.00 个百分点（本月暂计 0.00%，异议期内，数据未成熟）"
+    )
+    _compared, provisional = clause.split("（本月暂计")
+    assert "下降" not in clause and "上升" not in provisional and "10月" not in clause and "11月" not in clause
+    # Sunday 11 September: 11 Sep - 30 Jun = 73 → June is the latest mature month, and it has no decision: its
+    # ratio is absent, not 0%, and nothing is compared; September so far is 0 of 4 (objected on the 20th).
+    with store.connect(falling_tail, read_only=True) as c:
+        early = briefing.compute(c, briefing.Week(2022, 36), settings=W60)
+    assert objection_clause(early.summary) == (
+        "2022年6月（已过异议期）无双公示决定，异议占比无法计算（本月暂计 0.00%，异议期内，数据未成熟）"
+    )
