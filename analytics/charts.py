@@ -449,7 +449,7 @@ def objection_rate_trend(df: pd.DataFrame, as_of: date | None = None, source: st
             **(_total_style() if name == ALL else _line_style(i)),
         )
     _month_axis(fig, sorted(df["month"].unique()))
-    fig.update_yaxes(title_text="每千条公示信息的异议数（件）", tickformat=".1f", rangemode="tozero")
+    fig.update_yaxes(title_text="异议发生率（件/千条）", tickformat=".1f", rangemode="tozero")
     return fig
 
 

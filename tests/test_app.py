@@ -208,7 +208,11 @@ def test_overview_kpis_on_fixture(monkeypatch, fixture_db):
     assert metric(at, "逾期要点") == "1 项"
     assert metric(at, "严重失信主体占比（全部）") == "25.00%"
     assert metric_el(at, "严重失信主体占比（全部）").delta == "-25.00 个百分点"
-    assert metric(at, "本月双公示异议占比") == "33.33%"
+    # Issue 16: the card shows the latest mature month, April (30 June - 30 April = 61 >= 60 days), which has
+    # no decision: absent, not 0%. June's 2 of 6 = 33.33% is only provisional, in the caption.
+    assert metric(at, "双公示异议占比") == "—"
+    assert any(c.value.startswith("2022年4月（已过异议期）；3月 —") for c in at.caption)
+    assert any("本月暂计 33.33%（异议期内，数据未成熟）" in c.value for c in at.caption)
     assert metric(at, "风险预警主体") == "2 户"
     assert metric_el(at, "风险预警主体").delta == "+1 户"
     status = at.table[0].value
@@ -302,8 +306,11 @@ def test_severe_share_page_lists_entities(monkeypatch, fixture_db):
 def test_objections_page_on_fixture(monkeypatch, fixture_db):
     at = open_page(monkeypatch, fixture_db, "objections")
     assert_clean(at, HEADINGS["objections"])
-    assert metric(at, "2022-06 异议占比") == "33.33%"
-    assert metric(at, "本月异议成立率") == "16.67%"
+    # Issue 16: April is the latest mature month (no decision: "—"); June (2 of 6, 1 upheld) is provisional.
+    assert metric(at, "2022年4月异议占比（已过异议期）") == "—"
+    assert metric(at, "2022年4月异议成立率") == "—"
+    assert any("本月（2022年6月）暂计异议占比 33.33%（异议 2 / 公示 6 条）" in c.value for c in at.caption)
+    assert any("2022年5月、2022年6月仍在异议期内" in c.value for c in at.caption)
     overdue = at.dataframe[0].value
     assert list(overdue["异议编号"]) == ["YY002"]
     assert list(overdue["超期天数"]) == [10]

@@ -7,7 +7,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from analytics import objections
 from analytics.datasets import DATASETS
+from analytics.settings import load_settings
 from dashboard import data, ui
 from dashboard.filters import current
 from dashboard.periods import previous_month_end
@@ -93,20 +95,30 @@ def render() -> None:
         ui.link("severe_share", "查看严重失信主体占比", f)
 
     with c3.container(border=True):
-        ratio = ui.run(f, "objection_ratio")
-        now, before = last_two(ratio, "ratio", ("category", "全部"))
-        spark = [] if ratio is None else ratio[ratio["category"] == "全部"].sort_values("month")["ratio"].dropna()
+        # The latest mature decision month (issue 16): a newer month's objections are still arriving.
+        window = objections.headline_months(f.as_of, load_settings().objection_window_days, f.months)
+        ratio = ui.run(f, "objection_ratio", months=window)
+        head = objections.headline(ratio, "全部")
+        mature = [] if ratio is None else ratio[(ratio["category"] == "全部") & ratio["mature"].astype(bool)]
+        spark = [] if ratio is None else mature.sort_values("month")["ratio"].dropna()
         st.metric(
-            "本月双公示异议占比",
-            ui.fmt_pct(_num(now)),
-            delta=ui.delta_pct_points(_num(now), _num(before)),
+            "双公示异议占比",
+            ui.fmt_pct(head.ratio),
+            delta=ui.delta_pct_points(head.ratio, head.prev_ratio),
             delta_color="inverse",
-            delta_description="较上月",
+            delta_description=f"较{objections.short_month(head.prev_month)}" if head.prev_month else "较上月",
             chart_data=[v * 100 for v in spark] or None,
             chart_type="line",
-            help="本月作出的行政处罚、行政许可决定中被提出异议的比例。",
+            help="已过异议期的最近一个月作出的行政处罚、行政许可决定中被提出异议的比例。异议在决定后数周才陆续提出，"
+            "更近月份的比例尚未完整，不作比较。",
         )
-        st.caption(f"上月：{ui.fmt_pct(_num(before))}")
+        # The card is narrow: the month it is of goes on the line under it, in full (「2022年10月（已过异议期）」).
+        which = head.label if head.month else "暂无已过异议期的月份"
+        if head.prev_month:
+            which += f"；{objections.short_month(head.prev_month)} {ui.fmt_pct(head.prev_ratio)}"
+        st.caption(which)
+        if head.provisional_month:
+            st.caption(f"本月暂计 {ui.fmt_pct(head.provisional_ratio)}（{objections.IMMATURE_TAG}）")
         ui.link("objections", "查看双公示异议占比", f)
 
     with c4.container(border=True):
