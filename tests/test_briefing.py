@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import briefing, metrics, store
 from analytics.briefing import Kpis, Week, WeekError, last_complete_week, parse_week, summary_text
+from analytics.settings import Settings
 from dashboard.nav import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -714,3 +715,15 @@ def test_page_on_an_empty_store(monkeypatch, tmp_path):
     at = open_briefing(monkeypatch, db)
     assert any("无法生成周报" in i.value for i in at.info)
     assert not at.get("plotly_chart")
+
+
+def test_demo_week_52_reports_october_against_september(demo_db):
+    """Issue 16's done-when: 2022-W52 ends on Sunday 1 January 2023; 1 Jan - 31 Oct = 62 >= 60 days, so October
+    is the latest mature month and September the one before; November (32 days) is not compared."""
+    with store.connect(demo_db, read_only=True) as con:
+        b = briefing.compute(con, Week(2022, 52), settings=Settings(objection_window_days=60))
+    k = b.kpis
+    assert (k.objection_month, k.objection_prev_month) == ("2022-10", "2022-09")
+    card = {c.key: c for c in briefing.cards(k, b.week)}["objection_ratio"]
+    assert card.label.endswith("2022年10月（已过异议期）") and card.against == "较9月"
+    assert "2022年10月（已过异议期）双公示异议占比" in b.summary and "11月" not in b.summary
