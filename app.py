@@ -18,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import auth, data, filters
+from dashboard.guard import page_errors
 from dashboard.nav import DEFAULT_PAGE, PAGES
 
 log = logging.getLogger(__name__)
@@ -78,5 +79,7 @@ with st.sidebar:
     st.markdown("**厦门市交通运输局 · 信用体系建设**")
 auth.sidebar_account(user)
 auth.banner()
-filters.sidebar(db)
-nav.run()
+# A busy or broken store shows one Chinese line, never a traceback (dashboard/guard.py).
+with page_errors():
+    filters.sidebar(db)
+    nav.run()
