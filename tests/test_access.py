@@ -571,3 +571,46 @@ def test_briefing_downloads_are_audited(local):
     record = audit_log(local, action="download").iloc[0]
     assert record["user_name"] == VIEWER
     assert json.loads(record["detail"])["file"].endswith(".xlsx")
+
+
+# The probe's 列入事由: every form below reached a viewer's CSV in clear but the plain mobile number.
+FREE_TEXT_FORMS = [
+    ("+8613812345678", "138****5678"),
+    ("+86 138 1234 5678", "138****5678"),
+    ("(+86) 138-1234-5678", "138****5678"),
+    ("138-1234-5678", "138****5678"),
+    ("138 1234 5678", "138****5678"),
+    ("13900001111", "139****1111"),
+    ("0592-5123456", "059****3456"),
+    ("（0592）5123456", "059****3456"),
+    ("350203 19900101 1234", "350*************34"),
+    ("350203-1990-0101-1234", "350*************34"),
+    ("IDNO350203199001011234", "IDNO350*************34"),
+    ("35020319900101123x", "350*************3X"),
+    ("统一社会信用代码91350203MA2Y8N7A1K", "统一社会信用代码913502**********1K"),
+]
+
+
+@pytest.mark.parametrize(("written", "shown"), FREE_TEXT_FORMS, ids=[w for w, _ in FREE_TEXT_FORMS])
+def test_every_written_form_of_an_identifier_in_free_text_is_masked(written, shown):
+    assert privacy.mask_text(f"列入事由：联系{written}，已核实") == f"列入事由：联系{shown}，已核实"
+
+
+def test_free_text_masking_leaves_dates_amounts_and_document_numbers_alone():
+    text = "2022年5月27日处罚，罚款2000元（0.2万元），文号厦交罚〔2022〕12号，日期20220527，金额1234567.89"
+    assert privacy.mask_text(text) == text
+
+
+def test_a_viewer_download_of_the_probe_reason_shows_no_identifier_in_clear():
+    reason = (
+        "法定代表人张三丰，电话+8613812345678，备用138-1234-5678，身份证 350203 19900101 1234，"
+        "IDNO350203199001011234，联系13900001111"
+    )
+    frame = pd.DataFrame({"名单名称": ["严重失信主体名单"], "列入事由": [reason]})
+    masked = privacy.mask_frame(frame, users.User("v", "viewer")).iloc[0]["列入事由"]
+    digits = re.sub(r"\D", "", masked)
+    for clear in ("13812345678", "350203199001011234", "13900001111", "8613812345678"):
+        assert clear not in digits.replace("*", ""), masked
+    assert "1234-5678" not in masked and "19900101" not in masked
+    # An analyst sees the reason as written.
+    assert privacy.mask_frame(frame, users.User("a", "analyst")).iloc[0]["列入事由"] == reason
