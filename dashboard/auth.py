@@ -72,6 +72,37 @@ def allowed(user: User | None, permission: str | None) -> bool:
     return permission is None or user.can(permission)
 
 
+def acting_user(permission: str, action: str) -> User | None:
+    """The session's user as the users file has it at this moment, when that still allows ``permission``.
+
+    A button's callback runs before the script, so before the gate has re-read the role: an admin
+    demoted while a confirmation was open would act with the old role. None, audited as refused,
+    when the role no longer allows it (or the account is gone, or the file cannot be read)."""
+    settings = load_settings()
+    user = current_user()
+    if user is None:
+        return None
+    now = user
+    if mode(settings) == "local":
+        try:
+            now = users.get_user(user.name, settings.users_file)
+        except users.UserError as exc:  # fail closed
+            log.error("users file unreadable: %s", exc)
+            now = None
+    elif mode(settings) == "oidc":
+        try:
+            now = resolve_oidc(_oidc_info(), settings)
+        except users.UserError as exc:
+            log.error("users file unreadable: %s", exc)
+            now = None
+    if now is not None and now != DEMO_USER:
+        st.session_state[SESSION_KEY] = now
+    if not allowed(now, permission):
+        record("refused", {"action": action, "reason": "role", "role": now.role if now else None}, user=user)
+        return None
+    return now
+
+
 # --- the audit log -----------------------------------------------------------------
 
 

@@ -614,3 +614,45 @@ def test_a_viewer_download_of_the_probe_reason_shows_no_identifier_in_clear():
     assert "1234-5678" not in masked and "19900101" not in masked
     # An analyst sees the reason as written.
     assert privacy.mask_frame(frame, users.User("a", "analyst")).iloc[0]["列入事由"] == reason
+
+
+def test_an_admin_demoted_while_confirming_an_undo_is_refused_and_audited(local, tmp_path, monkeypatch):
+    path = tmp_path / "own-users.json"
+    users.add_user("boss", "admin", PASSWORD, path)
+    users.add_user("keeper", "admin", PASSWORD, path)  # the last admin cannot be demoted
+    monkeypatch.setenv("CREDIT_USERS_FILE", str(path))
+    done = handle_upload(
+        local, [("进展.csv", "要点编号,填报日期,完成进度,状态\n4,2022-06-15,10,推进中\n".encode())], user=ANALYST
+    )
+    upload_id = done[0].upload_id
+    at = signed_in("boss")
+    go(at, "upload")
+    at.button(key=f"undo_{upload_id}").click().run()
+    users.set_role("boss", "viewer", path)  # demoted while the confirmation is open
+    at.button(key="undo_confirm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with store.connect(local, read_only=True) as con:
+        assert con.execute("SELECT status FROM uploads WHERE id = ?", [upload_id]).fetchall() == [("loaded",)]
+    assert audit_log(local, action="undo").empty
+    refused = audit_log(local, action="refused").iloc[0]
+    assert refused["user_name"] == "boss"
+    assert json.loads(refused["detail"]) == {"action": "undo", "reason": "role", "role": "viewer"}
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("进展\x00.csv", "进展.csv"),
+        ("C:\\fakepath\\进展.csv", "进展.csv"),
+        ("../../etc/进展.csv", "进展.csv"),
+        ("公司\u202egpj.csv", "公司gpj.csv"),
+        ("\x00\x01", "未命名文件"),
+    ],
+)
+def test_an_upload_name_with_control_characters_is_cleaned_before_use(sent, kept, local):
+    from dashboard.uploads import clean_file_name
+
+    assert clean_file_name(sent) == kept
+    [result] = handle_upload(local, [(sent, "要点编号,填报日期,完成进度,状态\n4,2022-06-15,10,推进中\n".encode())])
+    assert result.file == kept
+    assert result.ok == kept.endswith(".csv")  # a name with nothing left has no type to read it by
