@@ -6,6 +6,7 @@ file made in the test, OIDC with a fake ``st.user`` (AppTest.user), or the demo 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -197,7 +198,9 @@ def test_wrong_password_gives_one_generic_error_and_is_audited(local):
     assert [e.value for e in at.error] == [auth.BAD_CREDENTIALS]
 
     log = audit_log(local, action="sign_in")
-    assert list(log["user_name"]) == ["nobody.at.all", ANALYST]
+    # An unknown name may be a password typed into the wrong field: only a short hash of it is kept.
+    unknown = "未知用户#" + hashlib.sha256(b"nobody.at.all").hexdigest()[:8]
+    assert list(log["user_name"]) == [unknown, ANALYST]
     details = [json.loads(d) for d in log["detail"]]
     assert details == [{"ok": False, "method": "local"}] * 2
     assert not any("wrong-password" in str(v) for v in log.to_numpy().ravel())  # never a password
@@ -656,3 +659,22 @@ def test_an_upload_name_with_control_characters_is_cleaned_before_use(sent, kept
     [result] = handle_upload(local, [(sent, "要点编号,填报日期,完成进度,状态\n4,2022-06-15,10,推进中\n".encode())])
     assert result.file == kept
     assert result.ok == kept.endswith(".csv")  # a name with nothing left has no type to read it by
+
+
+def test_a_password_typed_as_the_name_never_reaches_the_audit_log(local):
+    at = open_app()
+    sign_in(at, PASSWORD, PASSWORD)
+    assert [e.value for e in at.error] == [auth.BAD_CREDENTIALS]
+    blob = audit_log(local).to_csv()
+    assert PASSWORD not in blob and "未知用户#" in blob
+
+
+def test_a_corrupt_users_file_does_not_show_its_path_on_the_sign_in_page(local, tmp_path, monkeypatch):
+    path = tmp_path / "secret-place" / "users.json"
+    path.parent.mkdir()
+    path.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("CREDIT_USERS_FILE", str(path))
+    at = open_app()
+    sign_in(at, ANALYST)
+    assert [e.value for e in at.error] == [auth.USERS_FILE_UNREADABLE]
+    assert "secret-place" not in " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.caption])
