@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.datasets import DATASETS, UPLOADABLE
+from analytics.escaping import markdown_text as md
 from analytics.undo import undo_upload
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
@@ -182,8 +183,8 @@ def undo_section(f: Filters, history) -> None:
         row = rows.loc[upload_id]
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
             st.markdown(
-                f"**#{upload_id}** {row['file_name']} · {dataset_titles(row['dataset'])} · "
-                f"{row['uploaded_at']:%Y-%m-%d %H:%M} · {row['user_name'] or '—'} · "
+                f"**#{upload_id}** {md(row['file_name'])} · {dataset_titles(row['dataset'])} · "
+                f"{row['uploaded_at']:%Y-%m-%d %H:%M} · {md(row['user_name'] or '—')} · "
                 f"新增 {int(row['loaded']):,} 行，更新 {int(row['updated']):,} 行",
                 width="stretch",
             )
