@@ -74,7 +74,8 @@ def fast_values(cells: pa.Array, kind: str) -> tuple[pa.Array | None, np.ndarray
 def clean_text(cells: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """``normalize.clean_text`` of each simple cell: NFKC, whitespace runs folded to one space, trimmed."""
     done = _mask(pc.match_substring_regex(cells, _SIMPLE))
-    text = pc.utf8_normalize(cells, "NFKC")
+    text = pc.replace_substring_regex(cells, FORMAT_CHARACTERS, "")  # as normalize.clean_text drops them
+    text = pc.utf8_normalize(text, "NFKC")
     text = pc.replace_substring_regex(text, _SPACE_RUN, " ")
     text = pc.utf8_trim(text, " ")
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text), done
