@@ -231,3 +231,47 @@ def test_cli_covers_option(tmp_path):
                         text=True, timeout=120)  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert cov_of(db).periods["penalties"] == ((D(2022, 1, 1), D(2022, 12, 31)),)
+
+
+# --------------------------------------------------------------------------- pages and the briefing
+
+
+def test_briefing_names_the_uncovered_data_and_computes_no_change(bureau):
+    from analytics import briefing
+
+    with store.connect(str(bureau)) as con:
+        b = briefing.compute(con, briefing.parse_week("2023-W02"))  # 9–15 January 2023
+    assert b.kpis.penalties is None and b.kpis.penalties_prev is None
+    assert "本周无数据：行政处罚数据截至 2022-12-31；行政许可数据截至 2022-12-31，不计变化" in b.summary
+    assert "0 件" not in b.summary and "持平" not in b.summary.split("；")[0]
+    assert "覆盖至 2022-12-31" in briefing.footer_html(b)
+
+
+def test_heatmap_leaves_uncovered_months_empty_with_a_hover_note():
+    import pandas as pd
+
+    from analytics import charts
+
+    df = pd.DataFrame(
+        {
+            "month": ["2022-12", "2023-01"],
+            "sector": ["道路运输", "道路运输"],
+            "value": [3.0, float("nan")],
+            "coverage": ["full", "none"],
+        }
+    )
+    fig = charts.sector_heatmap(df, "penalties", D(2023, 1, 31))
+    (heat,) = fig.data
+    assert list(heat.z[0][:1]) == [3.0] and pd.isna(heat.z[0][1])  # empty, not 0
+    assert list(heat.customdata[0]) == ["3", "未覆盖（无数据）"]
+
+
+def test_masked_frame_for_the_pages(bureau):
+    from analytics import coverage as c
+
+    with store.connect(str(bureau)) as con:
+        frame = metrics.run(con, "weekly_penalties", D(2023, 1, 15), months=1)
+        masked = c.mask_frame(c.load(con), "weekly_penalties", frame, D(2023, 1, 15), D(2023, 1, 1))
+    # The weeks of 2023 up to the 15th: 2022-W52 (26 Dec–1 Jan) is partly covered, the two after not at all.
+    assert list(masked["coverage"]) == ["partial", "none", "none"]
+    assert masked["penalties"].isna().tolist() == [False, True, True]
