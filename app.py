@@ -18,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import auth, data, filters
+from dashboard.guard import page_errors
 from dashboard.nav import DEFAULT_PAGE, PAGES
 
 log = logging.getLogger(__name__)
@@ -104,5 +105,7 @@ auth.banner()
 if lost:
     # The path is not echoed: it is user text.
     st.info("未找到所请求的页面，已为您打开总览。", icon=":material/explore:")
-filters.sidebar(db)
-nav.run()
+# A busy or broken store shows one Chinese line, never a traceback (dashboard/guard.py).
+with page_errors():
+    filters.sidebar(db)
+    nav.run()

@@ -17,7 +17,7 @@ import duckdb
 if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI starts faster without it
     import pandas as pd
 
-ACTIONS = ("sign_in", "sign_out", "upload", "undo", "download", "backup", "restore", "user_change")
+ACTIONS = ("sign_in", "sign_out", "upload", "undo", "download", "backup", "restore", "user_change", "refused")
 ACTION_LABELS = {
     "sign_in": "登录",
     "sign_out": "退出",
@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "backup": "备份",
     "restore": "恢复备份",
     "user_change": "用户变更",
+    "refused": "拒绝操作",  # a data-changing action the role no longer allowed when it was attempted
 }
 SEQUENCE = "audit_log_id_seq"  # created by migration 0002
 MAX_LIST = 10_000

@@ -24,6 +24,7 @@ import itertools
 import posixpath
 import queue
 import re
+import struct
 import threading
 import warnings
 import zipfile
@@ -53,6 +54,13 @@ MAX_COMPRESSION_RATIO = 200
 # two cells at A1 and XFD1048576 ask for 17 billion cells and abort the whole process. The used area is
 # measured from the XML first; 20 million cells is a full sheet of 19 columns.
 MAX_SHEET_CELLS = 20_000_000
+# The same bound over all sheets of a workbook together: forty sheets just under the sheet limit would
+# still ask calamine for 800 million cells (an 18 KB file that took 5 GB and the server with it).
+MAX_WORKBOOK_CELLS = 20_000_000
+# calamine's grid of a legacy .xls costs about 67 bytes a cell against 39 for an .xlsx (measured by
+# bench/workbooks.py): a full-width BIFF8 sheet (65,536 × 256) alone took 1.1 GB. 12 million cells keep an
+# .xls under about 800 MB, and the biggest real legacy export (65,536 rows × 40 columns) well inside.
+MAX_XLS_CELLS = 12_000_000
 
 TOTAL_PREFIXES = ("合计", "总计", "小计", "共计")
 NOTE_PREFIXES = ("制表", "填报说明", "备注", "注:", "注：", "说明", "审核", "负责人", "填表", "数据截至", "数据来源")
@@ -566,12 +574,18 @@ def _check_zip(data: bytes) -> None:
     names = set(archive.namelist())
     if "xl/workbook.xml" not in names or names & {"xl/workbook.bin", "content.xml"}:  # not .xlsb or .ods
         raise ReadError("文件不是有效的 .xlsx 文件（压缩包中没有 Excel 工作簿），请另存为 .xlsx 后上传")
+    try:
+        names = {member: name for name, member in _sheet_members(archive).items()}
+    except Exception:  # no or damaged relationships: the parts are still checked, by their file names
+        names = {}
+    total = _WorkbookCells()
     for info in archive.infolist():
         if info.filename.endswith(".xml"):  # worksheets, wherever the workbook's links put them
-            _check_extent(archive, info)
+            rows, columns = _check_extent(archive, info)
+            total.add(names.get(info.filename, info.filename), rows, columns)
 
 
-def _check_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _check_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
     try:
         with archive.open(info) as stream:
             rows, columns, corner = _sheet_extent(stream)
@@ -586,6 +600,24 @@ def _check_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             f"工作表数据区域过大（{rows} 行 × {columns} 列，最远的单元格在 {corner}），"
             f"超过 {MAX_SHEET_CELLS // 10000} 万个单元格：请删除远处的多余单元格，或拆分后上传"
         )
+    return rows, columns
+
+
+class _WorkbookCells:
+    """The cells calamine would lay out, summed sheet by sheet before any grid is built."""
+
+    def __init__(self, limit: int = MAX_WORKBOOK_CELLS) -> None:
+        self.cells, self.sheets, self.limit = 0, 0, limit
+
+    def add(self, sheet: str, rows: int, columns: int) -> None:
+        self.cells += rows * columns
+        self.sheets += 1 if rows * columns else 0
+        if self.cells > self.limit:
+            raise ReadError(
+                f"工作簿数据区域合计过大：到第 {self.sheets} 个工作表「{sheet}」（{rows} 行 × {columns} 列）"
+                f"已累计 {self.cells:,} 个单元格，超过 {self.limit // 10000} 万个："
+                "请删除多余的工作表或远处的多余单元格，或拆分后上传"
+            )
 
 
 _ATTRS = rb"""(?:[^>"']|"[^"]*"|'[^']*')*"""  # attribute text, '>' inside quotes included
@@ -754,6 +786,70 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file signature a legacy .xls begins with
 
 
+# BIFF records that put a value in a cell (calamine lays out these; BLANK and MULBLANK it skips):
+# NUMBER, LABEL, BOOLERR, RK, LABELSST, FORMULA, RSTRING, each beginning with its row and column, and MULRK.
+_XLS_CELL_RECORDS = {0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006, 0x00D6}
+_XLS_MULRK, _XLS_BOF, _XLS_EOF, _XLS_BOUNDSHEET = 0x00BD, 0x0809, 0x000A, 0x0085
+
+
+def _check_xls(data: bytes) -> None:
+    """Bound a legacy workbook's cells before xlrd or calamine lays out a grid: the farthest value cell
+    of each sheet, read from the BIFF records, summed over the sheets like an .xlsx's."""
+    from xlrd.compdoc import CompDoc
+
+    try:
+        document = CompDoc(data)
+        stream = document.get_named_stream("Workbook") or document.get_named_stream("Book")
+    except Exception:
+        return  # not a readable compound file: calamine says what is wrong with it
+    if not stream:
+        return
+    total = _WorkbookCells(MAX_XLS_CELLS)
+    for name, rows, columns in _xls_sheet_extents(stream):
+        if columns > MAX_COLUMNS:
+            raise ReadError(f"工作表「{name}」列数过多（{columns} 列），不是有效的数据导出文件")
+        total.add(name, rows, columns)
+
+
+def _xls_sheet_extents(stream: bytes) -> Iterator[tuple[str, int, int]]:
+    """(sheet name, rows, columns) of each worksheet substream, rows and columns counted from A1."""
+    names: dict[int, str] = {}  # BOF offset → sheet name, from the globals' BOUNDSHEET records
+    position, end = 0, len(stream) - 4
+    sheet: str | None = None
+    rows = columns = 0
+    while position <= end:
+        kind, length = struct.unpack_from("<HH", stream, position)
+        body = stream[position + 4 : position + 4 + length]
+        if kind == _XLS_BOUNDSHEET and len(body) >= 8:
+            names[struct.unpack_from("<I", body)[0]] = _xls_sheet_name(body) or f"第 {len(names) + 1} 个工作表"
+        elif kind == _XLS_BOF:
+            if position in names:
+                sheet, rows, columns = names[position], 0, 0
+        elif kind == _XLS_EOF and sheet is not None:
+            yield sheet, rows, columns
+            sheet = None
+        elif sheet is not None and len(body) >= 4 and (kind in _XLS_CELL_RECORDS or kind == _XLS_MULRK):
+            row, column = struct.unpack_from("<HH", body)
+            if kind == _XLS_MULRK and len(body) >= 6:
+                column = struct.unpack_from("<H", body, len(body) - 2)[0]  # the last column of the run
+            rows, columns = max(rows, row + 1), max(columns, column + 1)
+        position += 4 + length
+    if sheet is not None:
+        yield sheet, rows, columns
+
+
+def _xls_sheet_name(body: bytes) -> str:
+    """A BOUNDSHEET record's name: a byte count, a flag (bit 0: UTF-16), then the characters."""
+    if len(body) < 8:
+        return ""
+    count, flags = body[6], body[7] if len(body) > 7 else 0
+    raw = body[8:]
+    try:
+        return raw[: 2 * count].decode("utf-16-le") if flags & 1 else raw[:count].decode("latin-1")
+    except UnicodeDecodeError:
+        return ""
+
+
 def _xls_percent_cells(data: bytes) -> dict[str, dict[int, set[int]]]:
     """The same for a legacy .xls (BIFF) workbook, whose formats xlrd reads (calamine gives only values):
     number cells whose format shows a percent, by sheet name: 0-based row → 0-based columns."""
@@ -790,18 +886,20 @@ def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFi
         _check_zip(data)
         percent = _percent_cells(data)
     elif data[:8] == _OLE2:
+        _check_xls(data)
         percent = _xls_percent_cells(data)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:
         raise ReadError("无法打开 Excel 文件：文件已损坏或不是 Excel 格式") from None
     sheets, unrecognised = [], []
+    loader = _SheetLoader(workbook)
     for name in workbook.sheet_names:
         try:
-            worksheet = workbook.get_sheet_by_name(name)
+            worksheet = loader.get(name)
             if worksheet.width > MAX_COLUMNS:
                 raise ReadError(f"工作表「{name}」列数过多（{worksheet.width} 列），不是有效的数据导出文件")
-            source = _ExcelSheet(name, worksheet, chunk_rows, percent.get(name))
+            source = _ExcelSheet(name, loader, chunk_rows, percent.get(name))
             head = [_texts(row) for row in itertools.islice(source.rows(), HEADER_SEARCH_ROWS)]
         except ReadError:
             raise
@@ -819,19 +917,35 @@ def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFi
     return OpenFile(None, sheets, unrecognised)
 
 
+class _SheetLoader:
+    """One sheet's grid in memory at a time: the sheet asked for replaces the one before, which is
+    released first, so a workbook of many sheets never holds more than its largest one."""
+
+    def __init__(self, workbook) -> None:
+        self._workbook, self._name, self._sheet = workbook, None, None
+
+    def get(self, name: str):
+        if name != self._name:
+            self._name, self._sheet = None, None  # let go of the last grid before building the next
+            self._sheet, self._name = self._workbook.get_sheet_by_name(name), name
+        return self._sheet
+
+
 class _ExcelSheet(SheetSource):
-    def __init__(self, name: str, worksheet, chunk_rows: int, percent: dict[int, set[int]] | None = None):
-        self.name, self._worksheet, self._chunk_rows = name, worksheet, chunk_rows
-        self._first_row = worksheet.start[0] if worksheet.start else 0  # leading empty rows are not read
+    def __init__(self, name: str, loader: _SheetLoader, chunk_rows: int, percent: dict[int, set[int]] | None = None):
+        self.name, self._loader, self._chunk_rows = name, loader, chunk_rows
+        start = loader.get(name).start
+        self._first_row = start[0] if start else 0  # leading empty rows are not read
+        self._first_column = start[1] if start else 0
         self._percent = percent  # row → columns of the cells formatted as percent (0-based, in the sheet)
 
     def rows(self) -> Iterator[list]:
-        rows = itertools.islice(self._worksheet.iter_rows(), self._first_row, None)
+        rows = itertools.islice(self._loader.get(self.name).iter_rows(), self._first_row, None)
         return self._as_shown(rows) if self._percent else rows
 
     def _as_shown(self, rows: Iterator[list]) -> Iterator[list]:
         """Numbers in percent-formatted cells as Excel shows them (calamine's rows begin at the first used column)."""
-        first_column = self._worksheet.start[1]
+        first_column = self._first_column
         for index, row in enumerate(rows, self._first_row):
             for column in self._percent.get(index, ()):
                 position = column - first_column

@@ -264,6 +264,16 @@ def _check_password(password: str) -> None:
         raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
     if len(password) > MAX_PASSWORD:
         raise UserError(f"密码不能超过 {MAX_PASSWORD} 个字符")
+    if password.casefold() in _common_passwords():
+        raise UserError("密码过于常见（在常用密码表中），容易被猜中：请换一个")
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of public breach corpora, as zxcvbn ships them (12345678, password, …)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def _key(name) -> str:

@@ -24,6 +24,7 @@ written to the audit log here; uploads and undos are audited by analytics.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 
@@ -70,6 +71,37 @@ def allowed(user: User | None, permission: str | None) -> bool:
     if user is None:
         return False
     return permission is None or user.can(permission)
+
+
+def acting_user(permission: str, action: str) -> User | None:
+    """The session's user as the users file has it at this moment, when that still allows ``permission``.
+
+    A button's callback runs before the script, so before the gate has re-read the role: an admin
+    demoted while a confirmation was open would act with the old role. None, audited as refused,
+    when the role no longer allows it (or the account is gone, or the file cannot be read)."""
+    settings = load_settings()
+    user = current_user()
+    if user is None:
+        return None
+    now = user
+    if mode(settings) == "local":
+        try:
+            now = users.get_user(user.name, settings.users_file)
+        except users.UserError as exc:  # fail closed
+            log.error("users file unreadable: %s", exc)
+            now = None
+    elif mode(settings) == "oidc":
+        try:
+            now = resolve_oidc(_oidc_info(), settings)
+        except users.UserError as exc:
+            log.error("users file unreadable: %s", exc)
+            now = None
+    if now is not None and now != DEMO_USER:
+        st.session_state[SESSION_KEY] = now
+    if not allowed(now, permission):
+        record("refused", {"action": action, "reason": "role", "role": now.role if now else None}, user=user)
+        return None
+    return now
 
 
 # --- the audit log -----------------------------------------------------------------
@@ -134,7 +166,7 @@ def _refreshed(user, settings: Settings) -> User | None:
         problem = "账号已被停用，请联系管理员。"
     except users.UserError as exc:  # fail closed: nobody stays signed in on an unreadable file
         log.error("users file unreadable: %s", exc)
-        now, problem = None, f"暂时无法登录：{exc}"
+        now, problem = None, USERS_FILE_UNREADABLE
     if now is None:
         st.session_state.pop(SESSION_KEY, None)
         st.session_state[_ERROR_KEY] = problem
@@ -163,6 +195,24 @@ def _local_sign_in_page() -> None:
         st.caption("账号由管理员创建；忘记密码请联系管理员重设。")
 
 
+# The file's path stays in the server log: an anonymous visitor sees the sign-in page.
+USERS_FILE_UNREADABLE = "暂时无法登录：用户文件无法读取，请联系管理员。"
+
+
+def attempted_name(name: str, settings: Settings) -> str | None:
+    """What a failed sign-in writes to the audit log as its name: the name of a known account; else a short
+    hash, since what was typed may be a password typed into the wrong field."""
+    if not name:
+        return None
+    try:
+        known = users.get_user(name, settings.users_file)
+    except users.UserError:
+        known = None
+    if known is not None:
+        return known.name
+    return "未知用户#" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+
+
 def _sign_in_local() -> None:
     """The form's callback: check the name and password, audit the attempt either way."""
     settings = load_settings()
@@ -173,10 +223,10 @@ def _sign_in_local() -> None:
         user = users.verify(name, password, settings.users_file)
     except users.UserError as exc:  # a corrupt or unreadable users file: say so, sign nobody in
         log.error("sign-in impossible: %s", exc)
-        st.session_state[_ERROR_KEY] = f"暂时无法登录：{exc}"
+        st.session_state[_ERROR_KEY] = USERS_FILE_UNREADABLE
         return
     if user is None:
-        record("sign_in", {"ok": False, "method": "local"}, user=name[:_NAME_LIMIT] or None)
+        record("sign_in", {"ok": False, "method": "local"}, user=attempted_name(name, settings))
         st.session_state[_ERROR_KEY] = BAD_CREDENTIALS
         return
     st.session_state[SESSION_KEY] = user

@@ -40,7 +40,7 @@ def connect(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
     process, so an upload in one session would fail while another session reads.
     Same-configuration connections share one database instance and never clash.
     """
-    with store.connect(db) as con:
+    with store.connect(db, wait_seconds=load_settings().lock_wait_seconds) as con:
         yield con
 
 

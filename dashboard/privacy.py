@@ -46,9 +46,18 @@ _PHONE_HEADERS = ("联系电话", "电话", "电话号码", "手机", "手机号
 # Display labels of dashboard tables (dashboard.labels) that are not dataset headers.
 _LABELS = {"统一社会信用代码": "credit_code", "主体名称": "name"}
 
-_ID_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_CODE_PATTERN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Z]*\d)[0-9A-Z]{18}(?![0-9A-Za-z])")
-_PHONE_PATTERN = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# Inside free text (列入事由, 违法事实 …) identifiers are written every which way: an ID number as
+# 350203 19900101 1234, IDNO350203199001011234 or with a lower-case x; a phone as +8613812345678,
+# 138-1234-5678, (+86) 138 1234 5678 or 0592-1234567. A letter before a number is no boundary.
+_SEP = r"[ \t\u3000-]?"
+_ID_PATTERN = re.compile(
+    rf"(?<!\d)\d{{6}}{_SEP}(?:19|20)\d{{2}}{_SEP}\d{{4}}{_SEP}\d{{3}}[\dXx](?!\d)|(?<!\d)\d{{15}}(?!\d)"
+)
+_CODE_PATTERN = re.compile(r"(?<![0-9A-Z])(?=[0-9A-Z]*\d)[0-9A-Z]{18}(?![0-9A-Z])")
+_PHONE_PATTERN = re.compile(
+    r"(?<![\d+])(?:[(（]\s*\+?\s*86\s*[)）]\s*|\+?\s*86[ \t\u3000-]?)?1[3-9]\d(?:[ \t\u3000-]?\d){8}(?!\d)"
+    r"|(?<!\d)(?:[(（]0\d{2,3}[)）]\s*|0\d{2,3}[ \t\u3000-])\d{7,8}(?!\d)"
+)
 
 
 def _kinds() -> dict[str, str]:
@@ -125,12 +134,21 @@ def mask_name(value: object) -> object:
 
 
 def mask_text(value: object) -> object:
-    """Free text with any ID number, 18-character code or mobile number inside it masked."""
+    """Free text with any ID number, 18-character code or phone number inside it masked, in whatever
+    form it is written (spaces, dashes, brackets, +86, a letter prefix, a lower-case x)."""
     if not isinstance(value, str) or not value:
         return value
-    text = _ID_PATTERN.sub(lambda m: mask_id(m.group(0)), value)
+    text = _ID_PATTERN.sub(lambda m: mask_id(re.sub(r"[^0-9Xx]", "", m.group(0))), value)
     text = _CODE_PATTERN.sub(lambda m: mask_code(m.group(0)), text)
-    return _PHONE_PATTERN.sub(lambda m: mask_phone(m.group(0)), text)
+    return _PHONE_PATTERN.sub(lambda m: _mask_phone_in_text(m.group(0)), text)
+
+
+def _mask_phone_in_text(found: str) -> str:
+    """A phone number found in text, as mask_phone shows it; a +86 country code is dropped first."""
+    digits = re.sub(r"\D", "", found)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return mask_phone(digits)
 
 
 _MASKERS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 import pandas as pd
 
@@ -20,13 +21,23 @@ def handle_upload(
     """Load each (file name, bytes) into ``db``; a file that fails unexpectedly becomes a refused result.
     ``covers``: the period the files cover as the analyst states it (None: their own dates)."""
     results = []
-    for name, payload in files:
+    for raw_name, payload in files:
+        name = clean_file_name(raw_name)
         try:
             results.append(ingest.ingest_bytes(db, payload, name, dataset=dataset, user=user, covers=covers))
         except Exception as exc:  # one bad file must not stop the others
             log.exception("upload of %s failed", name)
             results.append(ingest.IngestResult(file=name, message=f"导入失败：{exc}"))
     return results
+
+
+def clean_file_name(name: str) -> str:
+    """An uploaded file's name as it may be shown and stored: the browser sends it unchecked, and a NUL
+    or other control character in it broke Streamlit's widgets and the upload log; a path is cut to its
+    last part, invisible format characters (bidi overrides) are dropped, and the length is bounded."""
+    text = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    return text.strip()[:200] or "未命名文件"
 
 
 def dataset_titles(value: str | None) -> str:

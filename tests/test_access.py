@@ -6,6 +6,7 @@ file made in the test, OIDC with a fake ``st.user`` (AppTest.user), or the demo 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -197,7 +198,9 @@ def test_wrong_password_gives_one_generic_error_and_is_audited(local):
     assert [e.value for e in at.error] == [auth.BAD_CREDENTIALS]
 
     log = audit_log(local, action="sign_in")
-    assert list(log["user_name"]) == ["nobody.at.all", ANALYST]
+    # An unknown name may be a password typed into the wrong field: only a short hash of it is kept.
+    unknown = "未知用户#" + hashlib.sha256(b"nobody.at.all").hexdigest()[:8]
+    assert list(log["user_name"]) == [unknown, ANALYST]
     details = [json.loads(d) for d in log["detail"]]
     assert details == [{"ok": False, "method": "local"}] * 2
     assert not any("wrong-password" in str(v) for v in log.to_numpy().ravel())  # never a password
@@ -571,3 +574,107 @@ def test_briefing_downloads_are_audited(local):
     record = audit_log(local, action="download").iloc[0]
     assert record["user_name"] == VIEWER
     assert json.loads(record["detail"])["file"].endswith(".xlsx")
+
+
+# The probe's 列入事由: every form below reached a viewer's CSV in clear but the plain mobile number.
+FREE_TEXT_FORMS = [
+    ("+8613812345678", "138****5678"),
+    ("+86 138 1234 5678", "138****5678"),
+    ("(+86) 138-1234-5678", "138****5678"),
+    ("138-1234-5678", "138****5678"),
+    ("138 1234 5678", "138****5678"),
+    ("13900001111", "139****1111"),
+    ("0592-5123456", "059****3456"),
+    ("（0592）5123456", "059****3456"),
+    ("350203 19900101 1234", "350*************34"),
+    ("350203-1990-0101-1234", "350*************34"),
+    ("IDNO350203199001011234", "IDNO350*************34"),
+    ("35020319900101123x", "350*************3X"),
+    ("统一社会信用代码91350203MA2Y8N7A1K", "统一社会信用代码913502**********1K"),
+]
+
+
+@pytest.mark.parametrize(("written", "shown"), FREE_TEXT_FORMS, ids=[w for w, _ in FREE_TEXT_FORMS])
+def test_every_written_form_of_an_identifier_in_free_text_is_masked(written, shown):
+    assert privacy.mask_text(f"列入事由：联系{written}，已核实") == f"列入事由：联系{shown}，已核实"
+
+
+def test_free_text_masking_leaves_dates_amounts_and_document_numbers_alone():
+    text = "2022年5月27日处罚，罚款2000元（0.2万元），文号厦交罚〔2022〕12号，日期20220527，金额1234567.89"
+    assert privacy.mask_text(text) == text
+
+
+def test_a_viewer_download_of_the_probe_reason_shows_no_identifier_in_clear():
+    reason = (
+        "法定代表人张三丰，电话+8613812345678，备用138-1234-5678，身份证 350203 19900101 1234，"
+        "IDNO350203199001011234，联系13900001111"
+    )
+    frame = pd.DataFrame({"名单名称": ["严重失信主体名单"], "列入事由": [reason]})
+    masked = privacy.mask_frame(frame, users.User("v", "viewer")).iloc[0]["列入事由"]
+    digits = re.sub(r"\D", "", masked)
+    for clear in ("13812345678", "350203199001011234", "13900001111", "8613812345678"):
+        assert clear not in digits.replace("*", ""), masked
+    assert "1234-5678" not in masked and "19900101" not in masked
+    # An analyst sees the reason as written.
+    assert privacy.mask_frame(frame, users.User("a", "analyst")).iloc[0]["列入事由"] == reason
+
+
+def test_an_admin_demoted_while_confirming_an_undo_is_refused_and_audited(local, tmp_path, monkeypatch):
+    path = tmp_path / "own-users.json"
+    users.add_user("boss", "admin", PASSWORD, path)
+    users.add_user("keeper", "admin", PASSWORD, path)  # the last admin cannot be demoted
+    monkeypatch.setenv("CREDIT_USERS_FILE", str(path))
+    done = handle_upload(
+        local, [("进展.csv", "要点编号,填报日期,完成进度,状态\n4,2022-06-15,10,推进中\n".encode())], user=ANALYST
+    )
+    upload_id = done[0].upload_id
+    at = signed_in("boss")
+    go(at, "upload")
+    at.button(key=f"undo_{upload_id}").click().run()
+    users.set_role("boss", "viewer", path)  # demoted while the confirmation is open
+    at.button(key="undo_confirm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with store.connect(local, read_only=True) as con:
+        assert con.execute("SELECT status FROM uploads WHERE id = ?", [upload_id]).fetchall() == [("loaded",)]
+    assert audit_log(local, action="undo").empty
+    refused = audit_log(local, action="refused").iloc[0]
+    assert refused["user_name"] == "boss"
+    assert json.loads(refused["detail"]) == {"action": "undo", "reason": "role", "role": "viewer"}
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("进展\x00.csv", "进展.csv"),
+        ("C:\\fakepath\\进展.csv", "进展.csv"),
+        ("../../etc/进展.csv", "进展.csv"),
+        ("公司\u202egpj.csv", "公司gpj.csv"),
+        ("\x00\x01", "未命名文件"),
+    ],
+)
+def test_an_upload_name_with_control_characters_is_cleaned_before_use(sent, kept, local):
+    from dashboard.uploads import clean_file_name
+
+    assert clean_file_name(sent) == kept
+    [result] = handle_upload(local, [(sent, "要点编号,填报日期,完成进度,状态\n4,2022-06-15,10,推进中\n".encode())])
+    assert result.file == kept
+    assert result.ok == kept.endswith(".csv")  # a name with nothing left has no type to read it by
+
+
+def test_a_password_typed_as_the_name_never_reaches_the_audit_log(local):
+    at = open_app()
+    sign_in(at, PASSWORD, PASSWORD)
+    assert [e.value for e in at.error] == [auth.BAD_CREDENTIALS]
+    blob = audit_log(local).to_csv()
+    assert PASSWORD not in blob and "未知用户#" in blob
+
+
+def test_a_corrupt_users_file_does_not_show_its_path_on_the_sign_in_page(local, tmp_path, monkeypatch):
+    path = tmp_path / "secret-place" / "users.json"
+    path.parent.mkdir()
+    path.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("CREDIT_USERS_FILE", str(path))
+    at = open_app()
+    sign_in(at, ANALYST)
+    assert [e.value for e in at.error] == [auth.USERS_FILE_UNREADABLE]
+    assert "secret-place" not in " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.caption])

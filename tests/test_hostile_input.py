@@ -11,6 +11,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -323,6 +324,95 @@ def test_a_tiny_workbook_with_one_far_cell_is_refused_not_a_crash(db, tmp_path, 
     assert message in result["message"]
     assert done.stderr == ""
     assert snapshot(db) == before
+
+
+REGISTER_HEADER = ["企业名称", "统一社会信用代码", "行业", "所在区"]
+
+
+def many_far_sheets_xlsx(sheets: int) -> bytes:
+    """The probe's 18 KB workbook: each sheet a register header in row 1 and one cell at S1048576,
+    just under the one-sheet limit (1,048,576 × 19 cells), far over it together."""
+    # Written row by row to a file: in memory, xlsxwriter itself would take 5 GB for these rows.
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "far.xlsx"
+        book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        for i in range(sheets):
+            sheet = book.add_worksheet(f"登记{i + 1}")
+            sheet.write_row(0, 0, REGISTER_HEADER)
+            sheet.write(1048575, 18, "x")
+        book.close()
+        return path.read_bytes()
+
+
+def many_far_sheets_xls(sheets: int) -> bytes:
+    """The legacy twin: each sheet's one far cell at row 65536, column 256, the most BIFF8 holds."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    for i in range(sheets):
+        sheet = book.add_sheet(f"S{i + 1}")
+        for column, header in enumerate(REGISTER_HEADER):
+            sheet.write(0, column, header)
+        sheet.write(65535, 255, "x")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "message"),
+    [
+        # 1,048,576 × 19 = 19,922,944 cells a sheet: the second sheet brings the sum to 39,845,888.
+        (
+            "forty.xlsx",
+            lambda: many_far_sheets_xlsx(40),
+            "到第 2 个工作表「登记2」（1048576 行 × 19 列）已累计 39,845,888 个单元格",
+        ),
+        # 65,536 × 256 = 16,777,216 cells: over the 12 million an .xls may hold in all, at its first sheet.
+        (
+            "thirty.xls",
+            lambda: many_far_sheets_xls(30),
+            "到第 1 个工作表「S1」（65536 行 × 256 列）已累计 16,777,216 个单元格",
+        ),
+    ],
+    ids=["40-sheet xlsx", "30-sheet xls"],
+)
+def test_a_tiny_workbook_of_many_far_sheets_is_refused_before_any_grid_is_built(db, tmp_path, name, build, message):
+    """Every sheet passed the one-sheet check, and calamine laid out all of them at once: 5 GB and an abort.
+    In another process, so a regression shows as a failed exit here, not as a dead test run."""
+    data = build()
+    assert len(data) < 30_000
+    before = snapshot(db)
+    done = _ingest_in_another_process(db, tmp_path, name, data)
+    assert done.returncode == 1, done.stderr[-2000:]
+    [result] = json.loads(done.stdout)
+    assert message in result["message"]
+    assert "万个：请删除多余的工作表或远处的多余单元格，或拆分后上传" in result["message"]
+    assert snapshot(db) == before
+
+
+def test_an_xls_sheet_with_one_far_cell_is_measured_from_its_records():
+    # The extent is read exactly from the records, no grid built: row 65,536 and column 256 hold the far cell.
+    data = many_far_sheets_xls(1)
+    from xlrd.compdoc import CompDoc
+
+    stream = CompDoc(data).get_named_stream("Workbook")
+    assert list(reader._xls_sheet_extents(stream)) == [("S1", 65536, 256)]
+
+
+def test_workbook_sheets_are_held_one_at_a_time():
+    built = []
+
+    class Workbook:
+        def get_sheet_by_name(self, name):
+            built.append(name)
+            return object()
+
+    loader = reader._SheetLoader(Workbook())
+    first = loader.get("a")
+    assert loader.get("a") is first  # the sheet in hand is not built again
+    loader.get("b")
+    assert loader._sheet is not first and built == ["a", "b"]
 
 
 def test_formulas_are_stored_as_text_as_is_and_neutralised_in_every_download(db):

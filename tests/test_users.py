@@ -166,3 +166,14 @@ def test_cli_reads_the_password_from_stdin_in_a_real_process(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert users.verify("ops", "a long enough password", path) == User("ops", "admin")
+
+
+@pytest.mark.parametrize("password", ["12345678", "password", "PASSWORD", "qwerty123", "iloveyou"])
+def test_a_common_password_is_refused_at_add_and_passwd(tmp_path, password):
+    path = tmp_path / "users.json"
+    with pytest.raises(users.UserError, match="密码过于常见"):
+        users.add_user("zhang.san", "viewer", password, path)
+    users.add_user("zhang.san", "viewer", "厦门交通-信用2022", path)
+    with pytest.raises(users.UserError, match="密码过于常见"):
+        users.set_password("zhang.san", password, path)
+    assert users.verify("zhang.san", "厦门交通-信用2022", path) is not None

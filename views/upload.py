@@ -161,8 +161,12 @@ def _cancel_undo() -> None:
 def _confirm_undo(db: str, upload_id: int) -> None:
     """Undo (analytics.undo writes the audit record in the same transaction) and keep its message."""
     st.session_state.pop(UNDO_PENDING_KEY, None)
+    user = auth.acting_user("undo", "undo")
+    if user is None:
+        st.session_state[UNDO_RESULT_KEY] = (False, "当前账号已无撤销权限，未撤销。")
+        return
     try:
-        result = undo_upload(db, upload_id, auth.current_user())
+        result = undo_upload(db, upload_id, user)
     except Exception as exc:  # a busy or broken database: a message, not a traceback
         st.session_state[UNDO_RESULT_KEY] = (False, f"撤销失败：{exc}")
         return
