@@ -357,8 +357,9 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
         sections=metrics.section_rollup(points),
         severe_share=share,
         objection_ratio=ratio,
-        sector_risk=run("sector_risk", sunday),
-        weekly_penalties=weekly,
+        # Weeks and months the penalty data does not cover are drawn as gaps, not 0 (issue 12).
+        sector_risk=coverage.mask_frame(cov, "sector_risk", run("sector_risk", sunday), sunday, sunday),
+        weekly_penalties=coverage.mask_frame(cov, "weekly_penalties", weekly, sunday, sunday),
         warnings=warned,
         new_warnings=new,
         dataset_status=status,
@@ -595,6 +596,14 @@ def cards(k: Kpis, week: Week) -> list[Card]:
     ]  # fmt: skip
 
 
+def _coverage_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """The coverage column in words for the XLSX: blank, 部分覆盖 or 未覆盖 (a row with no data, not 0)."""
+    if "coverage" not in frame.columns:
+        return frame
+    words = {"full": "", "partial": "部分覆盖", "none": "未覆盖（无数据，非0）"}
+    return frame.assign(coverage=frame["coverage"].map(lambda v: words.get(v, v)))
+
+
 def reasons_text(codes) -> str:
     settings = load_settings()
     numbers = {"penalties_60": settings.warn_penalties, "departments_3": settings.warn_departments}
@@ -703,13 +712,15 @@ def chart_specs(b: Briefing) -> list[ChartSpec]:
     )  # fmt: skip
 
     risk = b.sector_risk[b.sector_risk["sector"] != metrics.UNREGISTERED]  # no register entities: no per-100 value
-    heat = risk[["month", "sector", "per_100"]].rename(columns={"per_100": "value"})
+    heat = risk[[c for c in ("month", "sector", "per_100", "coverage") if c in risk]].rename(
+        columns={"per_100": "value"}
+    )
     fig4 = charts.sector_heatmap(heat, "per_100", as_of, SOURCES["sector_risk"])
     fig4.update_traces(texttemplate="%{z:.0f}")  # whole numbers fit the cells of a third of the screen
     _month_axis_compact(fig4)
-    numbers4 = risk.assign(per_100=risk["per_100"].round(4)).rename(
+    numbers4 = _coverage_words(risk.assign(per_100=risk["per_100"].round(4))).rename(
         columns={"month": "月份", "sector": "行业", "penalties": "处罚数(件)", "entities": "在册主体数(户)",
-                 "per_100": "每百户处罚数(件)"}
+                 "per_100": "每百户处罚数(件)", "coverage": "数据覆盖"}
     )  # fmt: skip
     return [
         ChartSpec("chart_sections", "工作要点进展", fig1, numbers1.reset_index(drop=True)),
@@ -1006,9 +1017,10 @@ def xlsx_bytes(b: Briefing, specs: list[ChartSpec] | None = None) -> bytes:
             "严重失信名单数(个)": new["severe_lists"],
         }
     )
-    weekly = b.weekly_penalties.rename(
-        columns={"week": "周次", "week_start": "周一", "week_end": "周日", "penalties": "处罚数(件)"}
-    )
+    weekly = _coverage_words(b.weekly_penalties).rename(
+        columns={"week": "周次", "week_start": "周一", "week_end": "周日", "penalties": "处罚数(件)",
+                 "coverage": "数据覆盖"}
+    )  # fmt: skip
     sources = pd.DataFrame(
         [
             {

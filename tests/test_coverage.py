@@ -275,3 +275,28 @@ def test_masked_frame_for_the_pages(bureau):
     # The weeks of 2023 up to the 15th: 2022-W52 (26 Dec–1 Jan) is partly covered, the two after not at all.
     assert list(masked["coverage"]) == ["partial", "none", "none"]
     assert masked["penalties"].isna().tolist() == [False, True, True]
+
+
+def test_pages_open_at_the_coverage_and_say_not_covered(monkeypatch, bureau):
+    """The done-when: the app opens at 2022-12-31; set to 2023-04-18, no card or heatmap cell shows a 0."""
+    from tests.test_app import assert_clean, metric, open_page
+
+    at = open_page(monkeypatch, str(bureau), "overview")
+    assert_clean(at, "交通信用看板 · 总览")
+    assert at.date_input(key="f_as_of").value == D(2022, 12, 31)
+    assert metric(at, "风险预警主体") == "0 户"  # covered: a real 0
+
+    at = open_page(monkeypatch, str(bureau), "overview", {"as_of": "2023-04-18"})
+    assert_clean(at, "交通信用看板 · 总览")
+    assert metric(at, "风险预警主体") == "行政处罚数据截至 2022-12-31"
+    status = at.table[0].value
+    assert list(status["覆盖至"])[3:5] == ["2022-12-31", "2022-12-31"]  # penalties, licences
+
+    # With a register, its sector appears every month: 2022-11 and 2022-12 counted (0), 2023 not covered.
+    load(bureau, csv_bytes([ENTITY_HEADERS, [credit_code(9), "甲公司", "道路运输", "思明区", "2020-01-01"]]))
+    at = open_page(monkeypatch, str(bureau), "sector_risk", {"as_of": "2023-04-18", "months": "6"})
+    assert not at.exception, [e.value for e in at.exception]
+    heat = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    hover = [cell for row in heat["customdata"] for cell in row]
+    assert heat["y"] == ["道路运输", "未登记"]
+    assert hover[:6] == ["0", "0"] + ["未覆盖（无数据）"] * 4  # 道路运输: Nov, Dec 2022 covered, Jan–Apr 2023 not
