@@ -134,10 +134,11 @@ def build_fixture(path: str) -> None:
                 [3, date(2022, 6, 30), 20, "滞后", date(2022, 12, 31), "局法规处", "待上级文件"],
             ],
         )
-        # Issue 12: the exports are stated to cover the first half of 2022, so the app opens at 30 June.
+        # Issue 12: the exports are stated to cover the first half of 2022, so the app opens at 30 June. The log
+        # entry names no dataset: the rows above were written here, so it is not an upload that can be undone.
         con.execute(
             "INSERT INTO uploads (id, uploaded_at, file_name, sha256, dataset, status)"
-            " VALUES (1, TIMESTAMP '2022-07-01 09:00', 'exports.xlsx', '', 'penalties,licenses', 'loaded')"
+            " VALUES (1, TIMESTAMP '2022-07-01 09:00', 'exports.xlsx', '', '', 'loaded')"
         )
         con.execute(
             "INSERT INTO upload_coverage VALUES (1, 'penalties', DATE '2022-01-01', DATE '2022-06-30', true),"
