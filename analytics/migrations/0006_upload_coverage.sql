@@ -3,7 +3,8 @@
 -- the analyst stated the period; for the register and the lists the snapshot date (covers_from =
 -- covers_through). A dataset is covered over the union of its loaded uploads' periods (queries/coverage.sql);
 -- an undone upload covers nothing. stated = the analyst gave the period (ingest --covers).
-CREATE TABLE upload_coverage (
+-- IF NOT EXISTS / OR IGNORE: a file whose schema_version was rolled back re-runs this safely.
+CREATE TABLE IF NOT EXISTS upload_coverage (
     upload_id      INTEGER NOT NULL,
     dataset        VARCHAR NOT NULL,
     covers_from    DATE NOT NULL,
@@ -14,7 +15,7 @@ CREATE TABLE upload_coverage (
 
 -- Uploads made before this migration: the dates of the rows each one still owns (a row a later upload
 -- replaced counts for the later one, whose period then holds it), the upload day for snapshots.
-INSERT INTO upload_coverage
+INSERT OR IGNORE INTO upload_coverage
 SELECT upload_id, 'progress', min(report_date), max(report_date), FALSE FROM progress
 WHERE upload_id IN (SELECT id FROM uploads WHERE status = 'loaded') GROUP BY upload_id
 UNION ALL
