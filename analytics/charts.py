@@ -9,13 +9,17 @@ lightness, and lines also differ in dash and marker, bars in fill pattern.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 import pydeck as pdk
+
+from analytics import escaping
+
+_t = escaping.plotly_template_text  # a data value written into a hover template
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
@@ -139,10 +143,22 @@ def _empty(fig: go.Figure, text: str = "所选条件下没有数据") -> go.Figu
 # ---------------------------------------------------------------- work points
 
 
+def _text_is_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """Every builder's figure leaves with its data escaped for Plotly (analytics.escaping): a sector,
+    department or company name renders as the text it is, never as a link or markup."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs) -> go.Figure:
+        return escaping.escape_figure(builder(*args, **kwargs))
+
+    return build
+
+
 def point_label(row) -> str:
     return f"{int(row['id'])}. {row['title']}"
 
 
+@_text_is_text
 def work_points_progress(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """One horizontal bar per work point (0–100 %), coloured by status, overdue points flagged."""
     fig = go.Figure()
@@ -196,6 +212,7 @@ def work_points_progress(df: pd.DataFrame, as_of: date | None = None, source: st
     return fig
 
 
+@_text_is_text
 def section_rollup(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """Average progress per section with completed / total as the bar text.
 
@@ -226,6 +243,7 @@ def section_rollup(df: pd.DataFrame, as_of: date | None = None, source: str | No
     return fig
 
 
+@_text_is_text
 def progress_trend(
     df: pd.DataFrame,
     series: str,
@@ -245,7 +263,7 @@ def progress_trend(
             y=part["progress"],
             name=name,
             mode="lines+markers",
-            hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}：%{{y:.1f}}%<extra></extra>",
+            hovertemplate=f"{_t(name)}<br>%{{x|%Y-%m-%d}}：%{{y:.1f}}%<extra></extra>",
             **(_total_style() if name == ALL else _line_style(i)),
         )
     fig.update_xaxes(title_text="填报日期", tickformat="%Y-%m")
@@ -256,6 +274,7 @@ def progress_trend(
 # ---------------------------------------------------------------- severe share
 
 
+@_text_is_text
 def severe_share_trend(
     df: pd.DataFrame, target: float | None = None, as_of: date | None = None, source: str | None = None
 ) -> go.Figure:
@@ -277,7 +296,7 @@ def severe_share_trend(
             name=name,
             mode="lines+markers",
             customdata=list(zip(part["severe"], part["entities"], strict=True)),
-            hovertemplate=f"{name} %{{x}}<br>占比：%{{y:.2%}}<br>严重失信主体：%{{customdata[0]}} 户"
+            hovertemplate=f"{_t(name)} %{{x}}<br>占比：%{{y:.2%}}<br>严重失信主体：%{{customdata[0]}} 户"
             "<br>主体总数：%{customdata[1]} 户<extra></extra>",
             **style,
         )
@@ -327,6 +346,7 @@ def _mark_immature(fig: go.Figure, months: Sequence[str], immature: Sequence[str
     )
 
 
+@_text_is_text
 def objection_trend(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """Monthly objection ratio (objections / 双公示 records) per category; ratios as fractions.
 
@@ -348,7 +368,7 @@ def objection_trend(df: pd.DataFrame, as_of: date | None = None, source: str | N
         custom = [[o, n, s] for o, n, s in zip(part["objected"], part["records"], status, strict=True)]
         tag = "（%{customdata[2]}）" if flagged else ""
         hover = (
-            f"{name} %{{x}}{tag}<br>异议占比：%{{y:.2%}}<br>异议：%{{customdata[0]}} 件"
+            f"{_t(name)} %{{x}}{tag}<br>异议占比：%{{y:.2%}}<br>异议：%{{customdata[0]}} 件"
             "<br>公示信息：%{customdata[1]} 条<extra></extra>"
         )
         solid = ripe.to_numpy()
@@ -386,6 +406,7 @@ def objection_trend(df: pd.DataFrame, as_of: date | None = None, source: str | N
     return fig
 
 
+@_text_is_text
 def objection_quality(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """Upheld and subjective-error ratios per month (of the 全部 category when present); immature months
     (``mature`` false) lighter, shaded and labelled like objection_trend's."""
@@ -419,7 +440,7 @@ def objection_quality(df: pd.DataFrame, as_of: date | None = None, source: str |
                 **({"opacity": opacity} if flagged else {}),
             },
             customdata=status,
-            hovertemplate=f"{name} %{{x}}{tag}：%{{y:.2%}}<extra></extra>",
+            hovertemplate=f"{_t(name)} %{{x}}{tag}：%{{y:.2%}}<extra></extra>",
         )
     fig.update_layout(barmode="group")
     months = list(data["month"])
@@ -429,6 +450,7 @@ def objection_quality(df: pd.DataFrame, as_of: date | None = None, source: str |
     return fig
 
 
+@_text_is_text
 def objection_rate_trend(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """异议发生率 per month and category: objections filed in the month per 1,000 records published in it
     (objection_rate's per_1000); a flow, complete at each month's end, so no month is marked immature."""
@@ -444,7 +466,7 @@ def objection_rate_trend(df: pd.DataFrame, as_of: date | None = None, source: st
             name=name,
             mode="lines+markers",
             customdata=list(zip(part["filed"], part["records"], strict=True)),
-            hovertemplate=f"{name} %{{x}}<br>异议发生率：%{{y:.1f}} 件/千条<br>当月提出异议：%{{customdata[0]}} 件"
+            hovertemplate=f"{_t(name)} %{{x}}<br>异议发生率：%{{y:.1f}} 件/千条<br>当月提出异议：%{{customdata[0]}} 件"
             "<br>当月公示信息：%{customdata[1]} 条<extra></extra>",
             **(_total_style() if name == ALL else _line_style(i)),
         )
@@ -453,6 +475,7 @@ def objection_rate_trend(df: pd.DataFrame, as_of: date | None = None, source: st
     return fig
 
 
+@_text_is_text
 def department_ranking(
     df: pd.DataFrame, top: int = 15, as_of: date | None = None, source: str | None = None
 ) -> go.Figure:
@@ -495,6 +518,7 @@ MEASURES = {
 }
 
 
+@_text_is_text
 def sector_heatmap(df: pd.DataFrame, measure: str, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """Sector × month heatmap of one measure (``df``: month, sector, value)."""
     label, unit, fmt = MEASURES[measure]
@@ -550,6 +574,7 @@ def sector_order(sectors) -> list[str]:
     return sorted(sectors, key=lambda s: (s == UNREGISTERED, s))
 
 
+@_text_is_text
 def district_bar(df: pd.DataFrame, as_of: date | None = None, source: str | None = None) -> go.Figure:
     """Penalties per 100 entities per district."""
     fig = go.Figure()
@@ -587,6 +612,7 @@ def district_deck(df: pd.DataFrame, geo: pd.DataFrame, map_style: str) -> pdk.De
     top = float(data["per_100"].max() or 0) or 1.0
     data["radius"] = 600 + 2200 * data["per_100"] / top
     data["label"] = [f"{d} {v:.1f}" for d, v in zip(data["district"], data["per_100"], strict=True)]
+    data["district_html"] = data["district"].map(escaping.html_text)  # the tooltip is HTML
     data["offset"] = _label_offsets(data)
     records = data.to_dict("records")
     scatter = pdk.Layer(
@@ -620,7 +646,7 @@ def district_deck(df: pd.DataFrame, geo: pd.DataFrame, map_style: str) -> pdk.De
     lat = float(geo["centroid_lat"].mean())
     view = pdk.ViewState(longitude=lon, latitude=lat, zoom=9.3, pitch=0)
     tooltip = {
-        "html": "<b>{district}</b><br/>每百户处罚：{per_100} 件<br/>处罚：{penalties} 件<br/>市场主体：{entities} 户",
+        "html": "<b>{district_html}</b><br/>每百户处罚：{per_100} 件<br/>处罚：{penalties} 件<br/>市场主体：{entities} 户",
         "style": {"fontFamily": FONT_FAMILY, "fontSize": "13px"},
     }
     return pdk.Deck(

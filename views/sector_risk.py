@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts
+from analytics.escaping import markdown_text as md
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
 
@@ -100,7 +101,7 @@ def district_section(f: Filters) -> None:
         st.caption(
             "未能归入六个区的处罚："
             + "，".join(
-                f"{d} {int(p)} 件" for d, p in zip(unregistered["district"], unregistered["penalties"], strict=True)
+                f"{md(d)} {int(p)} 件" for d, p in zip(unregistered["district"], unregistered["penalties"], strict=True)
             )
         )
     ui.downloads(risk, f"各区处罚强度_{f.as_of:%Y%m%d}", "sr_district")

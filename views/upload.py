@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics import coverage
 from analytics.datasets import DATASETS, UPLOADABLE
+from analytics.escaping import markdown_text as md
 from analytics.undo import undo_upload
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
@@ -29,8 +30,14 @@ def show_result(index: int, result) -> None:
     ok = result.ok
     user = auth.current_user()
     with st.container(border=True):
-        st.markdown(f"#### {':material/check_circle:' if ok else ':material/cancel:'} {result.file}")
+        st.markdown(f"#### {':material/check_circle:' if ok else ':material/cancel:'} {md(result.file)}")
         st.caption(f"识别为：{dataset_titles(result.dataset)} · 编码：{result.encoding or '—'}")
+        if result.cleaned_cells:
+            st.info(
+                f"已从 {result.cleaned_cells:,} 个单元格中删除不可见的控制字符（如从右向左改写符），"
+                "以免名称显示被篡改。",
+                icon=":material/cleaning_services:",
+            )
         if result.message:
             (st.warning if ok else st.error)(result.message)
         cols = st.columns(5)
@@ -201,8 +208,8 @@ def undo_section(f: Filters, history) -> None:
         row = rows.loc[upload_id]
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
             st.markdown(
-                f"**#{upload_id}** {row['file_name']} · {dataset_titles(row['dataset'])} · "
-                f"{row['uploaded_at']:%Y-%m-%d %H:%M} · {row['user_name'] or '—'} · "
+                f"**#{upload_id}** {md(row['file_name'])} · {dataset_titles(row['dataset'])} · "
+                f"{row['uploaded_at']:%Y-%m-%d %H:%M} · {md(row['user_name'] or '—')} · "
                 f"新增 {int(row['loaded']):,} 行，更新 {int(row['updated']):,} 行",
                 width="stretch",
             )

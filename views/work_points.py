@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts, metrics
+from analytics.escaping import markdown_text as md
 from dashboard import ui
 from dashboard.filters import current
 
@@ -164,13 +165,13 @@ def render() -> None:
                 planned = charts.fmt_date(row["planned_date"])
                 reported = charts.fmt_date(row["report_date"])
                 st.markdown(
-                    f"**{int(row['id'])}. {row['title']}** — :{STATUS_BADGES.get(row['status'], 'gray')}-badge[{row['status']}]"
+                    f"**{int(row['id'])}. {md(row['title'])}** — :{STATUS_BADGES.get(row['status'], 'gray')}-badge[{md(row['status'])}]"
                     f" · 进度 {row['progress']:.0f}% · 计划完成 {planned}{overdue}  \n"
-                    f"牵头单位：{row['lead_unit'] or '—'}；最新填报：{reported}"
-                    + (f"（{row['unit']}）" if isinstance(row.get("unit"), str) and row["unit"] else "")
+                    f"牵头单位：{md(row['lead_unit'] or '—')}；最新填报：{reported}"
+                    + (f"（{md(row['unit'])}）" if isinstance(row.get("unit"), str) and row["unit"] else "")
                 )
                 note = row["note"] if isinstance(row["note"], str) and row["note"].strip() else "（暂无进展说明）"
-                st.caption(note)
+                st.caption(md(note))
 
     st.subheader("明细表")
     ui.table(
