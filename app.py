@@ -52,6 +52,28 @@ if not Path(db).exists():
     if problem:
         st.warning(problem, icon=":material/warning:")
 
+
+def unknown_path() -> str | None:
+    """The path asked for when it names no page, after pointing this run at the overview.
+
+    Streamlit serves the default page at "/" only and answers any other unknown path, /overview
+    included, with an English "Page not found" dialog. Asking for the overview's own path is the
+    overview; any other unknown path opens it with a Chinese note (set before st.navigation resolves).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    manager = getattr(ctx, "pages_manager", None)
+    asked = getattr(manager, "intended_page_name", None)
+    if not asked or getattr(manager, "intended_page_script_hash", None):
+        return None
+    known = {p.url_path for k, p in PAGES.items() if k != DEFAULT_PAGE}
+    if asked in known:
+        return None
+    manager._intended_page_name = None  # resolve to the default page, without the dialog
+    return None if asked == PAGES[DEFAULT_PAGE].url_path else asked
+
+
 # None when sign-in is switched on and nobody has signed in yet.
 user = auth.gate()
 
@@ -72,6 +94,7 @@ for key, p in PAGES.items():
             visibility="visible" if shown else "hidden",
         )
     )
+lost = unknown_path()
 nav = st.navigation(
     {name: pages for name, pages in sections.items() if pages}, position="sidebar" if user else "hidden"
 )
@@ -81,6 +104,9 @@ with st.sidebar:
     st.markdown("**厦门市交通运输局 · 信用体系建设**")
 auth.sidebar_account(user)
 auth.banner()
+if lost:
+    # The path is not echoed: it is user text.
+    st.info("未找到所请求的页面，已为您打开总览。", icon=":material/explore:")
 # A busy or broken store shows one Chinese line, never a traceback (dashboard/guard.py).
 with page_errors():
     filters.sidebar(db)

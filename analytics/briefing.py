@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics import charts, export, metrics, objections
+from analytics import charts, coverage, export, metrics, objections
 from analytics.datasets import DATASETS
 from analytics.settings import Settings, load_settings
 
@@ -197,6 +197,9 @@ class Kpis:
     warnings_prev_month: int | None = None
     new_warnings: int | None = None
     lifted_warnings: int | None = None
+    # 「行政处罚数据截至 2022-12-31」 when the week lies outside the penalties' or licences' coverage (issue 12):
+    # the summary names it and computes no change from that data.
+    no_data: str | None = None
     objection_month: str | None = None  # "2022-10": the month objection_ratio is of
     objection_prev_month: str | None = None  # "2022-09"
     objection_provisional: float | None = None  # the Sunday's month up to the Sunday, inside the window
@@ -221,6 +224,7 @@ class Briefing:
     new_warnings: pd.DataFrame  # warned at the Sunday, not at the Sunday before
     dataset_status: pd.DataFrame
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    coverage: coverage.Coverage | None = None  # what the data covers (issue 12), for the footer's freshness
 
     @property
     def as_of(self) -> date:
@@ -279,6 +283,12 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
     penalties_prev = _int(earlier["penalties"].iloc[-1]) if has_penalties and len(earlier) else None
     avg4 = _num(earlier["penalties"].tail(4).mean()) if has_penalties and len(earlier) >= 4 else None
 
+    # A week the penalty data does not cover has no figures, not 0 (coverage.py): nothing to compare either.
+    cov = coverage.load(con)
+    no_data = coverage.missing_words(cov, ("penalties", "licenses"), week.monday, sunday)
+    if cov.state("penalties", week.monday, sunday) == "none":
+        penalties = penalties_prev = avg4 = None
+
     share = run("severe_share", sunday)
     share_now, share_before = _last_rows(share, "sector", metrics.ALL)
     share_week = run("severe_share", prev_sunday, 1)
@@ -334,6 +344,9 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
         warnings_prev_month=warned_prev_month,
         new_warnings=len(new),
         lifted_warnings=lifted,
+        no_data=no_data
+        if any(cov.state(n, week.monday, sunday) == "none" for n in ("penalties", "licenses"))
+        else None,
     )
     return Briefing(
         week=week,
@@ -344,11 +357,13 @@ def compute(con, week: Week, settings: Settings | None = None) -> Briefing:
         sections=metrics.section_rollup(points),
         severe_share=share,
         objection_ratio=ratio,
-        sector_risk=run("sector_risk", sunday),
-        weekly_penalties=weekly,
+        # Weeks and months the penalty data does not cover are drawn as gaps, not 0 (issue 12).
+        sector_risk=coverage.mask_frame(cov, "sector_risk", run("sector_risk", sunday), sunday, sunday),
+        weekly_penalties=coverage.mask_frame(cov, "weekly_penalties", weekly, sunday, sunday),
         warnings=warned,
         new_warnings=new,
         dataset_status=status,
+        coverage=cov,
     )
 
 
@@ -369,6 +384,8 @@ def _pp(now: float | None, before: float | None) -> float | None:
 
 def _penalty_words(k: Kpis) -> str:
     n, prev = k.penalties, k.penalties_prev
+    if n is None and k.no_data:
+        return f"本周无数据：{k.no_data}，不计变化"
     if n is None:
         return "本周暂无行政处罚数据"
     if prev is None:
@@ -579,6 +596,14 @@ def cards(k: Kpis, week: Week) -> list[Card]:
     ]  # fmt: skip
 
 
+def _coverage_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """The coverage column in words for the XLSX: blank, 部分覆盖 or 未覆盖 (a row with no data, not 0)."""
+    if "coverage" not in frame.columns:
+        return frame
+    words = {"full": "", "partial": "部分覆盖", "none": "未覆盖（无数据，非0）"}
+    return frame.assign(coverage=frame["coverage"].map(lambda v: words.get(v, v)))
+
+
 def reasons_text(codes) -> str:
     settings = load_settings()
     numbers = {"penalties_60": settings.warn_penalties, "departments_3": settings.warn_departments}
@@ -687,13 +712,15 @@ def chart_specs(b: Briefing) -> list[ChartSpec]:
     )  # fmt: skip
 
     risk = b.sector_risk[b.sector_risk["sector"] != metrics.UNREGISTERED]  # no register entities: no per-100 value
-    heat = risk[["month", "sector", "per_100"]].rename(columns={"per_100": "value"})
+    heat = risk[[c for c in ("month", "sector", "per_100", "coverage") if c in risk]].rename(
+        columns={"per_100": "value"}
+    )
     fig4 = charts.sector_heatmap(heat, "per_100", as_of, SOURCES["sector_risk"])
     fig4.update_traces(texttemplate="%{z:.0f}")  # whole numbers fit the cells of a third of the screen
     _month_axis_compact(fig4)
-    numbers4 = risk.assign(per_100=risk["per_100"].round(4)).rename(
+    numbers4 = _coverage_words(risk.assign(per_100=risk["per_100"].round(4))).rename(
         columns={"month": "月份", "sector": "行业", "penalties": "处罚数(件)", "entities": "在册主体数(户)",
-                 "per_100": "每百户处罚数(件)"}
+                 "per_100": "每百户处罚数(件)", "coverage": "数据覆盖"}
     )  # fmt: skip
     return [
         ChartSpec("chart_sections", "工作要点进展", fig1, numbers1.reset_index(drop=True)),
@@ -872,6 +899,9 @@ def footer_html(b: Briefing) -> str:
         text = f"{item['title']} {item['rows']:,} 条，最新 {item['latest_date']:%Y-%m-%d}"
         if item["last_upload"] is not None:
             text += f"，上传于 {item['last_upload']:%Y-%m-%d}"
+        through = b.coverage.through(item["dataset"]) if b.coverage is not None else None
+        if through is not None:  # freshness (issue 12): how far the coverage reaches and how long ago
+            text += f"，覆盖至 {through:%Y-%m-%d}（距今 {(date.today() - through).days} 天）"
         parts.append(f'<span class="bf-stale">{_esc(text)}（早于本周）</span>' if item["stale"] else _esc(text))
     return (
         f'<footer class="bf-footer">统计日 {b.as_of:%Y-%m-%d}（{b.week.code} 周日）；数据最新日期 {b.latest:%Y-%m-%d}；'
@@ -987,9 +1017,10 @@ def xlsx_bytes(b: Briefing, specs: list[ChartSpec] | None = None) -> bytes:
             "严重失信名单数(个)": new["severe_lists"],
         }
     )
-    weekly = b.weekly_penalties.rename(
-        columns={"week": "周次", "week_start": "周一", "week_end": "周日", "penalties": "处罚数(件)"}
-    )
+    weekly = _coverage_words(b.weekly_penalties).rename(
+        columns={"week": "周次", "week_start": "周一", "week_end": "周日", "penalties": "处罚数(件)",
+                 "coverage": "数据覆盖"}
+    )  # fmt: skip
     sources = pd.DataFrame(
         [
             {

@@ -529,9 +529,21 @@ def sector_heatmap(df: pd.DataFrame, measure: str, as_of: date | None = None, so
     if data.empty:
         return _empty(fig)
     months = sorted(data["month"].unique())
-    grid = data.pivot_table(index="sector", columns="month", values="value", aggfunc="sum").reindex(
-        index=sectors, columns=months
-    )
+    # min_count: an uncovered month (NaN) stays an empty cell instead of summing to 0.
+    grid = data.pivot_table(
+        index="sector", columns="month", values="value", aggfunc=lambda s: s.sum(min_count=1), dropna=False
+    ).reindex(index=sectors, columns=months)
+    uncovered = set()
+    if "coverage" in data.columns:
+        uncovered = set(data.loc[data["coverage"] == "none", "month"])
+    # The hover text of each cell: its value, or 未覆盖 where the data does not cover the month.
+    shown = [
+        [
+            "未覆盖（无数据）" if m in uncovered else ("—" if pd.isna(v) else format(v, fmt))
+            for m, v in zip(months, row, strict=True)
+        ]
+        for row in grid.values
+    ]
     show_text = len(months) <= 24
     fig.add_heatmap(
         z=grid.values,
@@ -545,7 +557,9 @@ def sector_heatmap(df: pd.DataFrame, measure: str, as_of: date | None = None, so
         },
         texttemplate=f"%{{z:{fmt}}}" if show_text else None,
         textfont={"size": 11},
-        hovertemplate=f"%{{y}} %{{x}}<br>{label}：%{{z:{fmt}}} {'' if unit == '%' else unit}<extra></extra>",
+        customdata=shown,
+        hovertemplate=f"%{{y}} %{{x}}<br>{label}：%{{customdata}} {'' if unit == '%' else unit}<extra></extra>",
+        hoverongaps=True,
         xgap=2,
         ygap=2,
     )

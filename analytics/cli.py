@@ -1,6 +1,6 @@
 """Command line: the same code the upload page and the dashboard call.
 
-    python -m analytics ingest FILE... [--dataset NAME] [--db PATH]
+    python -m analytics ingest FILE... [--dataset NAME] [--covers FROM..THROUGH] [--db PATH]
     python -m analytics metrics [--db PATH] [--as-of YYYY-MM-DD] [--months N]
     python -m analytics demo [--db PATH] [--seed N] [--scale K]
     python -m analytics users add NAME --role viewer|analyst|admin [--password-stdin]
@@ -61,6 +61,15 @@ def _as_of(text: str) -> date:
         raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text}") from None
 
 
+def _covers(text: str):
+    from analytics import coverage
+
+    try:
+        return coverage.parse_covers(text)
+    except coverage.CoversError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"应为正整数：{text}")
@@ -98,9 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", metavar="FILE")
     ingest.add_argument("--dataset", choices=UPLOADABLE, help="指定数据集（默认按表头自动识别）")
     ingest.add_argument("--user", help="记录在上传日志中的用户名")
+    ingest.add_argument(
+        "--covers",
+        type=_covers,
+        metavar="FROM..THROUGH",
+        help="文件覆盖的时段，如 2022-01-01..2022-12-31（其间无记录的日子也算已覆盖；名录、名单为快照日期，"
+        "可只写一个日期）。默认：文件中最早至最晚的日期，名录、名单为上传当天",
+    )
 
     metrics = with_db(commands.add_parser("metrics", help="按截止日期计算全部指标，输出 JSON"))
-    metrics.add_argument("--as-of", type=_as_of, help="截止日期 YYYY-MM-DD（默认今天）")
+    metrics.add_argument(
+        "--as-of", type=_as_of, help="截止日期 YYYY-MM-DD（默认：行政处罚与行政许可均已覆盖到的最后一天）"
+    )
     metrics.add_argument("--months", type=_positive_int, help="统计月数（默认 12）")
 
     demo = with_db(commands.add_parser("demo", help="生成并导入演示数据（2021–2022 年，厦门）"))
@@ -184,7 +202,7 @@ def _ingest(args, db: str) -> int:
     for name in args.files:
         if not Path(name).is_file():
             raise CliError(f"文件不存在：{name}")
-    results = ingest.ingest_paths(db, args.files, dataset=args.dataset, user=args.user)
+    results = ingest.ingest_paths(db, args.files, dataset=args.dataset, user=args.user, covers=args.covers)
     print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
     return 0 if all(r.ok for r in results) else 1
 
@@ -195,7 +213,7 @@ def _metrics(args, settings) -> int:
     if not Path(settings.db).exists():
         raise CliError(f"数据库不存在：{settings.db}（先用 ingest 导入数据，或用 demo 生成演示数据）")
     with store.connect(settings.db, read_only=True, wait_seconds=settings.lock_wait_seconds) as con:
-        as_of = args.as_of or date.today()
+        as_of = args.as_of or metrics.default_as_of(con)  # the pages' and the briefing's default too
         result = metrics.compute_all(con, as_of, args.months or settings.months, settings=settings)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     return 0

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import audit, columns, store
+from analytics import audit, columns, coverage, store
 from analytics import datasets as ds
 from analytics import normalize as nz
 from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
@@ -72,6 +72,8 @@ class IngestResult:
     upload_id: int | None = None
     preview: pd.DataFrame | None = None
     rejected_rows: pd.DataFrame | None = None
+    # Per dataset loaded: the period the file covers (coverage.py), as recorded in upload_coverage.
+    coverage: dict[str, tuple[date, date]] = field(default_factory=dict)
     cleaned_cells: int = 0  # cells that held invisible format characters (bidi overrides …), removed
 
     @property
@@ -137,8 +139,16 @@ class _Staged:
 # --- public entry points ---------------------------------------------------
 
 
-def ingest_paths(db_path: str, paths: list, dataset: str | None = None, user: str | None = None) -> list[IngestResult]:
-    """Load files in order; each in its own transaction. A file is read from disk in pieces, not held whole."""
+def ingest_paths(
+    db_path: str,
+    paths: list,
+    dataset: str | None = None,
+    user: str | None = None,
+    covers: tuple[date, date] | None = None,
+) -> list[IngestResult]:
+    """Load files in order; each in its own transaction. A file is read from disk in pieces, not held whole.
+    ``covers``: the period the files cover, as the analyst states it (coverage.parse_covers); by default
+    each file's own dates, or the upload day for the register and the lists."""
     results = []
     for path in paths:
         path = Path(path)
@@ -149,17 +159,29 @@ def ingest_paths(db_path: str, paths: list, dataset: str | None = None, user: st
         except OSError as exc:
             results.append(IngestResult(file=str(path), message=f"无法读取文件：{exc.strerror or exc}"))
             continue
-        results.append(_ingest(db_path, source, path.name, dataset, user))
+        results.append(_ingest(db_path, source, path.name, dataset, user, covers))
     return results
 
 
 def ingest_bytes(
-    db_path: str, data: bytes, file_name: str, dataset: str | None = None, user: str | None = None
+    db_path: str,
+    data: bytes,
+    file_name: str,
+    dataset: str | None = None,
+    user: str | None = None,
+    covers: tuple[date, date] | None = None,
 ) -> IngestResult:
-    return _ingest(db_path, FileData(data), file_name, dataset, user)
+    return _ingest(db_path, FileData(data), file_name, dataset, user, covers)
 
 
-def _ingest(db_path: str, data: FileData, file_name: str, dataset: str | None, user: str | None) -> IngestResult:
+def _ingest(
+    db_path: str,
+    data: FileData,
+    file_name: str,
+    dataset: str | None,
+    user: str | None,
+    covers: tuple[date, date] | None = None,
+) -> IngestResult:
     result = IngestResult(file=file_name)
     settings = load_settings()
     if message := _too_large(data):  # refused unread: its log entry hashes no bytes
@@ -189,6 +211,7 @@ def _ingest(db_path: str, data: FileData, file_name: str, dataset: str | None, u
                     )
                     raise _NothingToLoad
                 result.upload_id = _next_id(con, "uploads")
+                _record_coverage(con, staged, result, covers)  # before the upsert empties the staging tables
                 for dataset_staged in staged:
                     loaded, updated, unchanged = _upsert(con, dataset_staged, result.upload_id)
                     result.loaded += loaded
@@ -206,6 +229,27 @@ def _ingest(db_path: str, data: FileData, file_name: str, dataset: str | None, u
     except ReadError as exc:  # found while reading the rows: the file is refused as a whole, as if never read
         return _refuse(db_path, IngestResult(file=file_name, encoding=result.encoding), data, str(exc), user)
     return result
+
+
+def _record_coverage(con, staged: list[_Staged], result: IngestResult, covers: tuple[date, date] | None) -> None:
+    """The period each dataset of the file covers, into upload_coverage (in the load's transaction)."""
+    today = date.today()
+    for stage in staged:
+        name = stage.dataset.name
+        if not stage.rows:
+            continue
+        if name in coverage.SNAPSHOTS:  # a snapshot: of the stated date (the period's last day) or of today
+            period = (covers[1], covers[1]) if covers else (today, today)
+        elif name in coverage.MAIN_DATE:
+            column = coverage.MAIN_DATE[name]
+            period = covers or con.execute(f"SELECT min({column}), max({column}) FROM {stage.table}").fetchone()
+        else:
+            continue
+        result.coverage[name] = (period[0], period[1])
+        con.execute(
+            "INSERT INTO upload_coverage VALUES (?, ?, ?, ?, ?)",
+            [result.upload_id, name, period[0], period[1], covers is not None],
+        )
 
 
 def _too_large(data: FileData) -> str | None:

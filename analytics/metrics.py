@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI starts faster without it
     import pandas as pd
 
+from analytics import coverage
 from analytics.settings import Settings, load_settings
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -366,6 +367,32 @@ _register(
     )
 )
 
+_register(
+    Metric(
+        "coverage",
+        "数据覆盖期",
+        "每个数据集被其各次成功导入（状态为 loaded，撤销的不计）所声明的覆盖期之并集，按连续时段逐行列出。"
+        "每次导入的覆盖期：工作要点进展、行政处罚、行政许可、信用异议为文件中主要日期（填报日期、决定日期、提出日期）"
+        "的最早至最晚一天，分析员另有声明时（ingest --covers、上传页的“覆盖期”）以声明为准，其间没有记录的日子也算已覆盖；"
+        "市场主体名录和严重失信名单为快照日期（默认上传当天）。首尾相接（后一段起始日不晚于前一段截止日的次日）的覆盖期合为一段，"
+        "两段之间无人覆盖的日子是缺口。某月（周、日）完全不在数据集覆盖期内时，依赖该数据集的指标取值为空（“未覆盖”），不是0。"
+        "默认统计日＝行政处罚与行政许可均已覆盖到的最后一天（只有其一有数据时取其一；都没有时取其他数据集覆盖到的最后一天），"
+        "不晚于今天；办结日期等次要日期列不会推后默认统计日。与统计日无关。",
+        "Per dataset, the union of the periods its loaded uploads cover (undone uploads cover nothing), one row "
+        "per continuous period. An upload of progress, penalties, licenses or objections covers its earliest to "
+        "its latest main date (report_date, decision_date, filed_on) unless the analyst states the period "
+        "(ingest --covers, the upload page's field): a stated day without records is still covered. An upload "
+        "of the register or the lists covers its snapshot date (the upload day unless given). Periods that "
+        "overlap or touch (the next starts at most one day after the last ends) are one; a day no upload covers "
+        "is a gap. A metric value whose month, week or day lies wholly outside the coverage of the dataset it "
+        "counts is null (not covered), never 0. The default as-of date is the latest date through which both "
+        "penalties and licenses are covered (when only one of them holds data, that one; when neither, the "
+        "latest date any other dataset covers), never after today; secondary dates such as closed_on never move "
+        "it. Independent of D.",
+        ("dataset", "covered_from", "covered_through"),
+    )
+)
+
 # Metrics in the CLI JSON object, in order (work_points and unmatched are shaped specially).
 CLI_METRICS = (
     "work_points", "severe_share", "objection_ratio", "risk_warnings", "sector_risk", "district_risk", "unmatched",
@@ -533,39 +560,35 @@ def compute_all(con, as_of: date, months: int = 12, settings: Settings | None = 
     as_of = _as_date(as_of)
     settings = settings or load_settings()
     out: dict[str, Any] = {"as_of": as_of.isoformat(), "months": months_window(as_of, months)}
+    cov = coverage.load(con)
+    first_day = date.fromisoformat(out["months"][0] + "-01")
     for name in CLI_METRICS:
-        rows = records(con, name, as_of, months, settings=settings)
+        # Values of a period the data does not cover are null, not 0 (coverage.mask_records).
+        rows = coverage.mask_records(cov, name, records(con, name, as_of, months, settings=settings), as_of, first_day)
         if name == "work_points":
             out[name] = {**summarize_work_points(rows), "points": rows}
         elif name == "unmatched":
             out[name] = rows[0]
         else:
             keep = METRICS[name].json_columns
+            if keep is not None and coverage.STATE_COLUMN in (rows[0] if rows else {}):
+                keep = (*keep, coverage.STATE_COLUMN)
             out[name] = rows if keep is None else [{k: r[k] for k in keep} for r in rows]
+    out["coverage"] = cov.as_json()
     return out
 
 
-_DEFAULT_AS_OF_SQL = """
-SELECT max(d) FROM (
-    SELECT max(report_date) AS d FROM progress
-    UNION ALL SELECT max(listed_on) FROM severe_list
-    UNION ALL SELECT max(removed_on) FROM severe_list
-    UNION ALL SELECT max(decision_date) FROM penalties
-    UNION ALL SELECT max(decision_date) FROM licenses
-    UNION ALL SELECT max(filed_on) FROM objections
-    UNION ALL SELECT max(closed_on) FROM objections
-    UNION ALL SELECT max(established) FROM entities
-)
-"""
+def run_rows(con, name: str) -> list[tuple]:
+    """A parameterless metric's rows as tuples (coverage, dataset_status): no pandas needed."""
+    metric = _metric(name)
+    return _execute(con, metric, params_for(metric, date.today())).fetchall()
 
 
 def default_as_of(con, today: date | None = None) -> date:
-    """The latest date found in the data, never past today; today when there is no data."""
+    """The latest date the activity data covers (coverage.default_as_of): through which both penalties and
+    licences are covered, never after today; today when there is no data."""
     today = _as_date(today) if today is not None else date.today()
-    latest = con.execute(_DEFAULT_AS_OF_SQL).fetchall()[0][0]
-    if latest is None:
-        return today
-    return min(_as_date(latest), today)
+    return coverage.default_as_of(coverage.load(con), today)
 
 
 def render_docs() -> str:

@@ -30,6 +30,8 @@ class Settings:
     objection_window_days: int = 60
     # Uploads above this size are refused before they are read whole.
     max_upload_mb: int = 200
+    # A dataset whose coverage ends more than this many days before today is shown as stale (issue 12).
+    stale_days: int = 14
     # How long a writer waits for another process holding the database.
     lock_wait_seconds: float = 60.0
     # Headless Chromium for the weekly briefing's PNGs; empty: chromium on PATH or /usr/bin/chromium.

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import metrics, store
+from analytics import coverage, metrics, store
 from analytics.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,19 @@ def run(
     db: str, ver: tuple, name: str, as_of: date, months: int, sector: str | None, district: str | None
 ) -> pd.DataFrame:
     with connect(db) as con:
-        return metrics.run(con, name, as_of, months=months, sector=sector, district=district)
+        frame = metrics.run(con, name, as_of, months=months, sector=sector, district=district)
+        if name not in coverage.masked_metrics():
+            return frame
+        # Values of a period the data does not cover are NaN (not covered), never 0; a coverage column
+        # (full / partial / none) lets charts, cards and downloads say so.
+        first_day = date.fromisoformat(metrics.months_window(as_of, months)[0] + "-01")
+        return coverage.mask_frame(coverage.load(con), name, frame, as_of, first_day)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def coverage_of(db: str, ver: tuple) -> coverage.Coverage:
+    with connect(db) as con:
+        return coverage.load(con)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

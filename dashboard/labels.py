@@ -72,7 +72,10 @@ COLUMNS = {
     "unchanged": "未变",
     "rejected": "拒收",
     "message": "说明",
+    "coverage": "数据覆盖",
 }
+# The coverage column of a masked metric (analytics.coverage): blank when fully covered.
+COVERAGE_WORDS = {"full": "", "partial": "部分覆盖", "none": "未覆盖（无数据，非0）"}
 
 UPLOAD_STATUS = {"loaded": "已入库", "refused": "已拒收", "undone": "已撤销"}
 
@@ -101,4 +104,6 @@ def reasons_text(codes) -> str:
 def chinese(df: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.DataFrame:
     """A copy with Chinese column headers, for tables and downloads."""
     mapping = {**COLUMNS, **(extra or {})}
+    if "coverage" in df.columns:  # downloads mark the rows the data does not cover
+        df = df.assign(coverage=df["coverage"].map(lambda v: COVERAGE_WORDS.get(v, v)))
     return df.rename(columns={c: mapping.get(c, c) for c in df.columns})

@@ -52,7 +52,8 @@ def build_fixture(path: str) -> None:
     - objection ratio 全部, June up to the 19th: 4 penalty records, 1 objected = 25%; May has no records;
     - work points: point 2 done 20 May, point 1 done 15 June, point 3 overdue (planned 1 June) → 2/21;
     - warnings at 19 June: A (two lists), B (three departments), none at 12 June or 31 May → 2 new;
-    - an objection closed on Monday 20 June: the latest date, so the last complete week is 2022-W24.
+    - penalties stated as covered through Monday 20 June (issue 12: the coverage, not an objection's closing
+      date, sets the default as-of), so the last complete week is 2022-W24.
     """
     with store.connect(path) as con:
         con.executemany(
@@ -88,6 +89,11 @@ def build_fixture(path: str) -> None:
             " VALUES ('YY001', '厦交罚〔2022〕3号', '行政处罚', ?, '异议不成立', false, ?, ?)",
             [date(2022, 6, 17), date(2022, 6, 20), date(2022, 6, 24)],
         )
+        con.execute(
+            "INSERT INTO uploads (id, uploaded_at, file_name, sha256, dataset, status)"
+            " VALUES (1, TIMESTAMP '2022-06-21 09:00', 'penalties.csv', '', 'penalties', 'loaded')"
+        )
+        con.execute("INSERT INTO upload_coverage VALUES (1, 'penalties', DATE '2022-01-01', DATE '2022-06-20', true)")
         con.executemany(
             "INSERT INTO progress (point_id, report_date, progress, status, planned_date, unit, note)"
             " VALUES (?, ?, ?, ?, ?, '局法规处', '')",

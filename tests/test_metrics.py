@@ -834,10 +834,14 @@ def test_default_as_of(con):
     add_entity(con, "E1", "道路运输", "思明区", D(2020, 1, 1))
     add_penalty(con, "P1", "E1", D(2024, 3, 1))
     add_objection(con, "O1", "P1", "行政处罚", D(2024, 3, 2), "异议成立", closed_on=D(2024, 5, 1))
-    assert metrics.default_as_of(con, today=D(2024, 12, 31)) == D(2024, 5, 1)  # latest closed_on
+    # Issue 12: the activity data's coverage decides, a 办结日期 or a 移出日期 never moves it forward.
+    # Rows written here, not by a load, count as covered from their first to their last main date.
+    assert metrics.default_as_of(con, today=D(2024, 12, 31)) == D(2024, 3, 1)  # the penalties' last day
     add_list(con, "E1", "L1", D(2023, 1, 1), D(2024, 6, 1))
-    assert metrics.default_as_of(con, today=D(2024, 12, 31)) == D(2024, 6, 1)  # latest removed_on
-    assert metrics.default_as_of(con, today=D(2024, 4, 1)) == D(2024, 4, 1)  # never past today
+    assert metrics.default_as_of(con, today=D(2024, 12, 31)) == D(2024, 3, 1)
+    add_license(con, "X1", "E1", D(2024, 2, 1))
+    assert metrics.default_as_of(con, today=D(2024, 12, 31)) == D(2024, 2, 1)  # both covered through Feb 1
+    assert metrics.default_as_of(con, today=D(2024, 1, 1)) == D(2024, 1, 1)  # never past today
 
 
 # --------------------------------------------------------------------------- compute_all
@@ -846,19 +850,22 @@ def test_default_as_of(con):
 JSON_FIELDS = {
     "severe_share": {"month", "sector", "entities", "severe", "share"},
     # mature: added by issue 16 (cohort maturity).
-    "objection_ratio": {"month", "category", "records", "objected", "upheld", "subjective", "ratio", "mature"},
+    # coverage: added by issue 12 (full / partial / none: how much of the row's period the data covers).
+    "objection_ratio": {"month", "category", "records", "objected", "upheld", "subjective", "ratio"}
+    | {"mature", "coverage"},
     "risk_warnings": {"credit_code", "name", "sector", "penalties_12m", "departments_12m", "severe_lists", "reasons"},
-    "sector_risk": {"month", "sector", "penalties", "entities", "per_100"},
-    "district_risk": {"district", "penalties", "entities", "per_100"},
+    "sector_risk": {"month", "sector", "penalties", "entities", "per_100", "coverage"},
+    "district_risk": {"district", "penalties", "entities", "per_100", "coverage"},
 }
 
 
 def test_compute_all_empty_database(con):
     out = metrics.compute_all(con, D(2024, 2, 29), months=2, settings=DEFAULTS)
     json.dumps(out)
+    # coverage: added by issue 12.
     assert list(out) == [
         "as_of", "months", "work_points", "severe_share", "objection_ratio", "risk_warnings", "sector_risk",
-        "district_risk", "unmatched",
+        "district_risk", "unmatched", "coverage",
     ]  # fmt: skip
     assert out["as_of"] == "2024-02-29" and out["months"] == ["2024-01", "2024-02"]
     # The shipped work points (seeded by the store) are all 未启动 at 0% without progress reports.
@@ -878,7 +885,9 @@ def test_compute_all_empty_database(con):
         {"month": "2024-02", "sector": "全部", "entities": 0, "severe": 0, "share": None},
     ]
     assert len(out["objection_ratio"]) == 6
-    assert all(r["records"] == 0 and r["ratio"] is None for r in out["objection_ratio"])
+    # Issue 12: nothing loaded is "not covered", null, not 0 records.
+    assert all(r["records"] is None and r["ratio"] is None and r["coverage"] == "none" for r in out["objection_ratio"])
+    assert set(out["coverage"].values()) == {None}
     assert out["risk_warnings"] == [] and out["sector_risk"] == [] and out["district_risk"] == []
     assert out["unmatched"] == {"severe_list": 0, "objections": 0, "penalties": 0}
 

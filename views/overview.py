@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import objections
+from analytics import coverage, objections
 from analytics.datasets import DATASETS
 from analytics.settings import load_settings
 from dashboard import data, ui
@@ -57,6 +57,8 @@ def render() -> None:
         ui.empty_state("数据库中还没有任何数据。请先上传市场主体名录、严重失信名单、双公示及异议等数据。", f)
 
     prev = previous_month_end(f.as_of)
+    cov = data.coverage_of(f.db, f.version)
+    month_span = lambda month: coverage.month_period(str(month)[:7], f.as_of)  # noqa: E731
     c1, c2, c3, c4 = st.columns(4)
 
     with c1.container(border=True):
@@ -117,6 +119,8 @@ def render() -> None:
         if head.prev_month:
             which += f"；{objections.short_month(head.prev_month)} {ui.fmt_pct(head.prev_ratio)}"
         st.caption(which)
+        if head.month and (gap := coverage.missing_words(cov, ("penalties", "licenses"), *month_span(head.month))):
+            st.caption(gap)
         if head.provisional_month:
             st.caption(f"本月暂计 {ui.fmt_pct(head.provisional_ratio)}（{objections.IMMATURE_TAG}）")
         ui.link("objections", "查看双公示异议占比", f)
@@ -124,14 +128,18 @@ def render() -> None:
     with c4.container(border=True):
         # One query for both counts: the window's two month ends are prev and the as-of date.
         n_now, n_before = warning_counts(ui.run(f, "sector_warnings", months=2), f.as_of, prev)
-        ui.count_metric(
-            "风险预警主体",
-            n_now,
-            n_before,
-            "户",
-            inverse=True,
-            help="一年内处罚60次以上、受3个及以上部门处罚或列入多个严重失信名单的主体（工作要点第十五项）。",
-        )
+        uncovered = coverage.missing_words(cov, ("penalties",), f.as_of, f.as_of)
+        if uncovered:  # no penalty data for the as-of date: say so, never a count of 0 and its change
+            st.metric("风险预警主体", uncovered, help="统计日不在行政处罚数据的覆盖期内，预警主体数无法计算。")
+        else:
+            ui.count_metric(
+                "风险预警主体",
+                n_now,
+                n_before,
+                "户",
+                inverse=True,
+                help="一年内处罚60次以上、受3个及以上部门处罚或列入多个严重失信名单的主体（工作要点第十五项）。",
+            )
         ui.link("sector_risk", "查看行业风险与预警名单", f)
 
     st.subheader("数据集状态")
@@ -149,7 +157,19 @@ def render() -> None:
             "数据最新日期": [_when(v, "%Y-%m-%d") for v in table["latest_date"]],
         }
     )
-    st.table(shown.set_index("数据集"))
+    # Freshness (issue 12): how far each dataset's coverage reaches, and how long ago that is.
+    stale_days = load_settings().stale_days
+    through = [cov.through(n) for n in status["dataset"]]
+    ages = [None if t is None else (date.today() - t).days for t in through]
+    shown["覆盖至"] = [_when(t, "%Y-%m-%d") for t in through]
+    shown["距今(天)"] = ["—" if a is None else str(a) for a in ages]
+    stale = [a is not None and a > stale_days for a in ages]
+    styled = shown.set_index("数据集").style.apply(
+        lambda col: ["background-color: #fdecea; color: #a61b1b" if s else "" for s in stale], axis=0
+    )
+    st.table(styled)
+    if any(stale):
+        st.caption(f"红色：覆盖期截止日距今超过 {stale_days} 天（设置 CREDIT_STALE_DAYS），请上传更新的导出文件。")
     missing = [
         DATASETS[n].title for n, r in zip(status["dataset"], status["rows"], strict=True) if r == 0 and n in DATASETS
     ]

@@ -25,7 +25,7 @@ def heatmap_frame(f: Filters, measure: str) -> pd.DataFrame | None:
     """month, sector, value for the chosen measure."""
     if measure in ("penalties", "per_100"):
         df = ui.run(f, "sector_risk")
-        return None if df is None else df[["month", "sector", measure]].rename(columns={measure: "value"})
+        return None if df is None else df[["month", "sector", measure, "coverage"]].rename(columns={measure: "value"})
     if measure == "severe_share":
         df = ui.run(f, "severe_share")
         return (
@@ -34,7 +34,7 @@ def heatmap_frame(f: Filters, measure: str) -> pd.DataFrame | None:
             else df[df["sector"] != "全部"][["month", "sector", "share"]].rename(columns={"share": "value"})
         )
     df = ui.run(f, "sector_warnings")  # risk_warnings at each month end, counted by sector, in one query
-    return None if df is None else df[["month", "sector", "value"]]
+    return None if df is None else df[["month", "sector", "value", "coverage"]]
 
 
 def heatmap_section(f: Filters) -> None:
@@ -53,7 +53,10 @@ def heatmap_section(f: Filters) -> None:
             f"所选期间“{charts.MEASURES[measure][0]}”没有数据。请上传行政处罚、市场主体名录或严重失信名单。", f
         )
         return
-    numbers = df.pivot_table(index="sector", columns="month", values="value", aggfunc="sum").reset_index()
+    # min_count: a month the data does not cover stays empty in the download, it does not sum to 0.
+    numbers = df.pivot_table(
+        index="sector", columns="month", values="value", aggfunc=lambda s: s.sum(min_count=1), dropna=False
+    ).reset_index()
     note = {
         "warnings": "每月按月末统计符合预警条件的主体数。",
         "per_100": "每百户处罚数＝当月处罚数 ÷ 月末在册主体数 × 100。",

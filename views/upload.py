@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics import coverage
 from analytics.datasets import DATASETS, UPLOADABLE
 from analytics.escaping import markdown_text as md
 from analytics.undo import undo_upload
@@ -91,6 +92,20 @@ def render() -> None:
         key="up_dataset",
         help="表头无法自动识别时，可手动指定数据集。",
     )
+    covers_text = st.text_input(
+        "覆盖期（可选）",
+        key="up_covers",
+        placeholder="如 2022-01-01..2022-12-31",
+        help="文件覆盖的时段：其间没有记录的日子也算“已覆盖”（该周确无处罚），之外的时段显示为“未覆盖”而非 0。"
+        "留空时取文件中最早至最晚的日期；市场主体名录、严重失信名单为快照日期，可只填一个日期，留空为上传当天。",
+    )
+    covers = None
+    if covers_text.strip():
+        try:
+            covers = coverage.parse_covers(covers_text)
+        except coverage.CoversError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
     files = st.file_uploader("选择文件", type=list(ACCEPTED_TYPES), accept_multiple_files=True, key="up_files")
 
     done: dict = st.session_state.setdefault(RESULTS_KEY, {})
@@ -99,7 +114,11 @@ def render() -> None:
         with st.spinner(f"正在导入 {len(new)} 个文件……"):
             user = auth.current_user()
             results = handle_upload(
-                f.db, [(u.name, u.getvalue()) for u in new], dataset=override, user=user.name if user else None
+                f.db,
+                [(u.name, u.getvalue()) for u in new],
+                dataset=override,
+                user=user.name if user else None,
+                covers=covers,
             )
         for u, result in zip(new, results, strict=True):
             done[(u.file_id, override)] = result
