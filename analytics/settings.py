@@ -34,6 +34,9 @@ class Settings:
     stale_days: int = 14
     # How long a writer waits for another process holding the database.
     lock_wait_seconds: float = 60.0
+    # A generated download holding entity-level data is deleted from the server this long after it was
+    # built: its /media/ URL needs no session, so it must not outlive the click that asked for it.
+    download_ttl_seconds: float = 30.0
     # Headless Chromium for the weekly briefing's PNGs; empty: chromium on PATH or /usr/bin/chromium.
     chromium: str = ""
     # Authentication: "none" (demo mode), "local" (users file) or "oidc".

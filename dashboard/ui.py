@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import charts
-from dashboard import auth, data, exporting, labels, privacy
+from analytics.settings import load_settings
+from dashboard import auth, data, exporting, labels, media, privacy
 from dashboard.filters import Filters, current
 from dashboard.nav import PAGES
 
@@ -112,6 +113,17 @@ LAZY_CSV_ROWS = 1000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _expiring(build: Callable[[], bytes], mime: str, file_name: str) -> Callable[[], bytes]:
+    """``build`` as a download callable whose file the server deletes download_ttl_seconds after the click."""
+
+    def payload() -> bytes:
+        data = build()
+        media.expire_after(data, mime, file_name, load_settings().download_ttl_seconds)
+        return data
+
+    return payload
+
+
 def download_table(df: pd.DataFrame, user) -> pd.DataFrame:
     """What a download of ``df`` holds for ``user``: masked for the role, Chinese headers."""
     return labels.chinese(privacy.mask_frame(df, user))
@@ -140,13 +152,16 @@ def downloads(
         audited = {"on_click": _audit_download, "args": (file_name, len(df), columns, masked)}
         if fmt == "csv":
             mime = "text/csv"
-            if len(df) >= LAZY_CSV_ROWS:
-                payload = lambda: exporting.to_csv_bytes(download_table(df, user))  # noqa: E731
-            else:
-                payload = exporting.to_csv_bytes(download_table(df, user))
+            build = lambda: exporting.to_csv_bytes(download_table(df, user))  # noqa: E731
         else:
             mime = XLSX_MIME
-            payload = lambda: exporting.to_xlsx_bytes(download_table(df, user), sheet)  # noqa: E731
+            build = lambda b=sheet: exporting.to_xlsx_bytes(download_table(df, user), b)  # noqa: E731
+        if entity_level:  # identifiers: built on click, and gone from the server seconds later
+            payload = _expiring(build, mime, file_name)
+        elif fmt == "csv" and len(df) < LAZY_CSV_ROWS:
+            payload = build()
+        else:
+            payload = build
         row.download_button(
             label or f"下载 {fmt.upper()}",
             payload,

@@ -357,17 +357,19 @@ def test_a_rerun_reads_the_data_version_once(monkeypatch, fixture_db, page):
     assert read == [fixture_db]
 
 
-def test_large_tables_build_their_csv_only_when_clicked(monkeypatch, fixture_db):
+def test_large_tables_and_every_entity_table_build_their_csv_only_when_clicked(monkeypatch, fixture_db):
     at = open_page(monkeypatch, fixture_db, "sector_risk")
-    button = at.get("download_button")
-    inline = {b.proto.id: b.proto for b in button}
-    small = next(b for b in inline.values() if b.id.endswith("dl_csv_sr_warnings"))
-    assert small.url and not small.deferred_file_id  # 2 rows: the CSV is in the page
+    inline = {b.proto.id: b.proto for b in at.get("download_button")}
+    district = next(b for b in inline.values() if b.id.endswith("dl_csv_sr_district"))
+    assert district.url and not district.deferred_file_id  # six aggregate rows: the CSV is in the page
+    # Entity-level rows (issue 24): never in the page, even 2 of them; built on click, expiring seconds later.
+    warnings = next(b for b in inline.values() if b.id.endswith("dl_csv_sr_warnings"))
+    assert warnings.deferred_file_id and not warnings.url
     xlsx = next(b for b in inline.values() if b.id.endswith("dl_xlsx_sr_warnings"))
     assert xlsx.deferred_file_id and not xlsx.url  # every XLSX is built on click
     monkeypatch.setattr(ui, "LAZY_CSV_ROWS", 2)
     at.run()
-    large = next(b.proto for b in at.get("download_button") if b.proto.id.endswith("dl_csv_sr_warnings"))
+    large = next(b.proto for b in at.get("download_button") if b.proto.id.endswith("dl_csv_sr_district"))
     assert large.deferred_file_id and not large.url
 
 
