@@ -401,7 +401,7 @@ def _client() -> str:
         ip = st.context.ip_address  # None on localhost
     except Exception:  # outside a real connection (tests)
         ip = None
-    if ip:
+    if isinstance(ip, str) and ip:
         return f"ip:{ip}"
     if _CLIENT_KEY not in st.session_state:
         st.session_state[_CLIENT_KEY] = secrets.token_hex(8)
