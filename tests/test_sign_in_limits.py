@@ -58,7 +58,9 @@ def wrong_passwords(at, clock: Clock, n: int, name: str = ANALYST) -> None:
 
 def test_sign_in_page_states_the_rules(env):
     at = open_app()
-    assert any("连续失败 5 次后" in c.value and "锁定 15 分钟" in c.value and "30 分钟无操作" in c.value for c in at.caption)
+    assert any(
+        "连续失败 5 次后" in c.value and "锁定 15 分钟" in c.value and "30 分钟无操作" in c.value for c in at.caption
+    )
 
 
 def test_after_five_failures_the_next_try_waits(env, clock):
