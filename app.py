@@ -17,11 +17,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from analytics.store import keep_private
 from dashboard import auth, data, filters
 from dashboard.guard import page_errors
 from dashboard.nav import DEFAULT_PAGE, PAGES
 
 log = logging.getLogger(__name__)
+keep_private()  # every file the app writes (database, WAL, briefing PNGs) is its owner's only
 
 # A local icon: a material or emoji icon would make the browser fetch the favicon from a CDN.
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")

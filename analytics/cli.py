@@ -358,8 +358,9 @@ def _briefing(args, settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from analytics.store import StoreBusy
+    from analytics.store import StoreBusy, keep_private
 
+    keep_private()  # databases, backups, briefings and demo exports: 0600, folders 0700
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except CliError as exc:

@@ -35,6 +35,27 @@ _CODE_VALUES[np.frombuffer(nz.CODE_ALPHABET.encode(), dtype=np.uint8)] = np.aran
 _CODE_CHARS = np.frombuffer(nz.CODE_ALPHABET.encode(), dtype=np.uint8)
 
 
+# Invisible format characters (Unicode category Cf): bidi overrides and isolates (U+202A–U+202E,
+# U+2066–U+2069), marks (U+200E/U+200F), zero-width spaces and joiners, the BOM, soft hyphens. A name with
+# U+202E shows reversed and can pass for another company; none belongs in an export's text.
+FORMAT_CHARACTERS = r"\p{Cf}"
+
+
+def without_format_characters(table: pa.Table) -> tuple[pa.Table, int]:
+    """``table`` with every invisible format character removed from its cells, and how many cells held one."""
+    cleaned = 0
+    for position in range(table.num_columns):
+        column = table.column(position)
+        found = pc.match_substring_regex(column, FORMAT_CHARACTERS)
+        count = pc.sum(found).as_py() or 0
+        if count:
+            cleaned += count
+            table = table.set_column(
+                position, table.field(position), pc.replace_substring_regex(column, FORMAT_CHARACTERS, "")
+            )
+    return table, cleaned
+
+
 def fast_values(cells: pa.Array, kind: str) -> tuple[pa.Array | None, np.ndarray | None]:
     """(values, done): the parsed value of each cell that was parsed here, and which those are.
 

@@ -2,9 +2,11 @@
 
 Uploaded text is stored as is, formulas included (``=HYPERLINK(...)``,
 ``=cmd|' /C calc'!A0``). Every download goes through here so such text is
-neutralised: a cell starting with = + - @, a tab or a carriage return gets a
-leading single quote, which spreadsheets show as text and never evaluate.
-Header names get the same treatment.
+neutralised. In a CSV a cell starting with = + - @, a tab or a carriage return
+gets a leading single quote, which spreadsheets show as text and never evaluate;
+header names get the same treatment. An XLSX needs no quote: each such cell is
+written as a string cell, which Excel and WPS never evaluate, so it holds the
+exact text (``'-2+3`` would be a changed value there).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "数据") -> bytes:
 
 
 def to_xlsx_book_bytes(sheets: Mapping[str, pd.DataFrame], widths: bool = False) -> bytes:
-    """One worksheet per (name, frame), in order, each neutralised like ``to_xlsx_bytes``.
+    """One worksheet per (name, frame), in order, every text cell a string cell like ``to_xlsx_bytes``.
 
     ``widths`` sizes each column to its header and first 200 cells (CJK characters count double).
     """
@@ -79,8 +81,7 @@ def to_xlsx_book_bytes(sheets: Mapping[str, pd.DataFrame], widths: bool = False)
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     time_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     used: set[str] = set()
-    for name, df in sheets.items():
-        frame = safe_frame(df)
+    for name, frame in sheets.items():
         title, n = _sheet_name(name), 1
         while title.lower() in used:  # Excel compares sheet names case-insensitively
             n += 1
@@ -135,7 +136,7 @@ def _write(sheet, r: int, c: int, value, date_format, time_format) -> None:
     elif isinstance(value, date):
         sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), date_format)
     else:
-        sheet.write_string(r, c, str(safe_cell(str(value))))
+        sheet.write_string(r, c, str(value))  # a string cell: never a formula, so no quote is needed
 
 
 def _sheet_name(name: str) -> str:

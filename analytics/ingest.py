@@ -72,6 +72,7 @@ class IngestResult:
     upload_id: int | None = None
     preview: pd.DataFrame | None = None
     rejected_rows: pd.DataFrame | None = None
+    cleaned_cells: int = 0  # cells that held invisible format characters (bidi overrides …), removed
 
     @property
     def ok(self) -> bool:
@@ -90,6 +91,7 @@ class IngestResult:
             "rejected": self.rejected,
             "errors": self.errors,
             "message": self.message,
+            "cleaned_cells": self.cleaned_cells,
         }
 
 
@@ -102,6 +104,7 @@ class _Part:
     mapping: dict[int, str]  # file column position → canonical column, first occurrence winning
     index: int = 0  # among the sheets of its dataset, in file order
     extra_headers: list[str] = field(default_factory=list)  # its unknown columns, kept in extra
+    cleaned_cells: int = 0  # cells that held invisible format characters, in the pass being read
 
 
 @dataclass
@@ -265,6 +268,8 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
     while True:
         staged: dict[str, _Staged] = {}
         read = IngestResult(file=result.file)
+        for part in parts:
+            part.cleaned_cells = 0
         try:
             _read_parts(con, parts, staged, read)
             break
@@ -279,6 +284,7 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
     result.rejected_rows = pd.concat(rejected, ignore_index=True) if rejected else None
     result.rejected = 0 if result.rejected_rows is None else len(result.rejected_rows)
     result.extra_columns = list(dict.fromkeys(h for p in parts for h in p.extra_headers))
+    result.cleaned_cells = sum(p.cleaned_cells for p in parts)
     return list(staged.values())
 
 
@@ -363,6 +369,8 @@ def _unknown_columns(part: _Part) -> list[int]:
 
 def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
     sheet, dataset, mapping = part.sheet, part.dataset, part.mapping
+    chunk.table, cleaned = columns.without_format_characters(chunk.table)
+    part.cleaned_cells += cleaned
     for p in unknown:  # kept in extra, and in the rejected rows: never an ID number in the clear
         chunk.table = chunk.table.set_column(p, chunk.table.field(p), columns.mask_id_like(chunk.table.column(p)))
     table = chunk.table

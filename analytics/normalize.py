@@ -28,6 +28,22 @@ WHITESPACE = (
 )
 
 
+# Unicode category Cf, as columns.FORMAT_CHARACTERS removes it at ingestion: every value cleaned one by
+# one drops them too (planes 0–1 and the tag characters of plane 14 hold all of them).
+_FORMAT = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(c)) for c in (*range(0x20000), *range(0xE0000, 0xE1000)) if unicodedata.category(chr(c)) == "Cf"
+    )
+    + "]"
+)
+
+
+def without_format_characters(text: str) -> str:
+    """``text`` without invisible format characters (bidi overrides, zero-width spaces, the BOM …)."""
+    return _FORMAT.sub("", text)
+
+
 class Invalid(ValueError):
     """A cell that breaks a rule; the message is shown to analysts as is."""
 
@@ -42,7 +58,7 @@ def clean_text(value: object) -> str | None:
     """NFKC (full-width letters, digits, brackets and spaces), trimmed, inner spaces folded."""
     if value is None:
         return None
-    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", without_format_characters(str(value)))).strip()
     return text or None
 
 

@@ -8,6 +8,7 @@ process take turns instead of locking each other out for good.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,25 @@ _migrate_lock = threading.Lock()
 
 class StoreBusy(RuntimeError):
     """Another process holds the database for longer than we may wait."""
+
+
+# Files the app writes hold unmasked credit codes and ID-bearing records: its owner reads them, nobody else.
+PRIVATE_UMASK = 0o077
+
+
+def keep_private() -> None:
+    """Every file this process creates from now on is 0600 and every folder 0700, whatever the umask it was
+    started with (a stricter one is kept). Called by the CLI, the app and every connection."""
+    os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
+
+
+def make_private(path: str | os.PathLike) -> None:
+    """An existing file (a database made by an older version, its WAL) readable by its owner only."""
+    for p in (Path(path), Path(f"{path}.wal")):
+        with contextlib.suppress(FileNotFoundError):
+            mode = p.stat().st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(p, mode & 0o700)
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -111,10 +131,12 @@ def connect(path: str, read_only: bool = False, wait_seconds: float = 60.0) -> I
     Read-only opens of a file that does not exist or is not yet migrated
     fall back to a writable open once, to create and upgrade it.
     """
+    keep_private()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     if read_only and not _is_current(path, wait_seconds):
         read_only = False
     con = _open(path, read_only, wait_seconds)
+    make_private(path)
     try:
         if not read_only:
             # Threads of one process share the database instance: migrate one at a time.

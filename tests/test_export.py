@@ -76,9 +76,11 @@ def test_xlsx_cells_are_text_never_formulas_or_links():
     sheet = book.active
     assert len(sheet.title) <= 31 and not set(sheet.title) & set("[]:*?/\\")
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("文号", "违法事实", "'=evil()", "罚款金额", "决定日期")
-    assert rows[1][1] == "'" + HOSTILE[0] and rows[2][1] == "'" + HOSTILE[1]
-    assert rows[1][2] == "'+1+1" and rows[3][2] == "'-2+3"
+    # String cells hold the exact text: no apostrophe (issue 23), and never a formula.
+    assert rows[0] == ("文号", "违法事实", "=evil()", "罚款金额", "决定日期")
+    assert rows[1][1] == HOSTILE[0] and rows[2][1] == HOSTILE[1]
+    assert rows[1][2] == "+1+1" and rows[3][2] == "-2+3"
+    assert [sheet.cell(1, 3).data_type, sheet.cell(2, 2).data_type, sheet.cell(4, 3).data_type] == ["s", "s", "s"]
     assert rows[1][3] == 0.2 and rows[2][3] == -1.5 and rows[3][3] is None
     assert rows[1][4] == datetime(2022, 5, 27)
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
@@ -95,3 +97,14 @@ def test_an_empty_frame_downloads():
     empty = pd.DataFrame({"文号": pd.Series([], dtype=str)})
     assert to_csv_bytes(empty) == "\ufeff文号\r\n".encode()
     assert to_xlsx_bytes(empty)[:2] == b"PK"
+
+
+def test_a_hyperlink_formula_is_a_string_cell_in_xlsx_and_quoted_in_csv():
+    import openpyxl
+
+    value = '=HYPERLINK("x")'
+    df = pd.DataFrame({"违法事实": [value]})
+    cell = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(df))).active.cell(2, 1)
+    assert (cell.data_type, cell.value) == ("s", value)
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(df)), encoding="utf-8-sig", dtype=str)
+    assert back.iloc[0, 0] == "'" + value

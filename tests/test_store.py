@@ -190,3 +190,23 @@ def test_threads_opening_a_new_database_together_migrate_it_once(tmp_path):
         versions = [v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
         assert versions == [v for v, _ in store.migrations()]
         assert con.execute("SELECT count(*) FROM work_points").fetchall()[0][0] == 21
+
+
+def test_migration_4_removes_format_characters_from_stored_names(tmp_path):
+    """A database written before issue 23 kept a right-to-left override in a name; opening it cleans it."""
+    import duckdb
+
+    db = str(tmp_path / "old.duckdb")
+    con = duckdb.connect(db)
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+    for version, path in store.migrations():
+        if version < 4:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+    con.execute(
+        "INSERT INTO entities (credit_code, name, sector, district, established) VALUES (?, ?, '出租汽车', '思明区', DATE '2020-01-01')",
+        ["91350203MA0000001A", "厦门甲公司\u202egpj.exe"],
+    )
+    con.close()
+    with store.connect(db) as con:
+        assert con.execute("SELECT name FROM entities").fetchall() == [("厦门甲公司gpj.exe",)]

@@ -29,8 +29,14 @@ def show_result(index: int, result) -> None:
     ok = result.ok
     user = auth.current_user()
     with st.container(border=True):
-        st.markdown(f"#### {':material/check_circle:' if ok else ':material/cancel:'} {result.file}")
+        st.markdown(f"#### {':material/check_circle:' if ok else ':material/cancel:'} {md(result.file)}")
         st.caption(f"识别为：{dataset_titles(result.dataset)} · 编码：{result.encoding or '—'}")
+        if result.cleaned_cells:
+            st.info(
+                f"已从 {result.cleaned_cells:,} 个单元格中删除不可见的控制字符（如从右向左改写符），"
+                "以免名称显示被篡改。",
+                icon=":material/cleaning_services:",
+            )
         if result.message:
             (st.warning if ok else st.error)(result.message)
         cols = st.columns(5)
