@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI s
     import pandas as pd
 
 ACTIONS = ("sign_in", "sign_out", "upload", "undo", "download", "backup", "restore", "user_change", "refused")
+ACTIONS += ("lockout", "unlock")  # local sign-in limits (analytics.lockout)
 ACTION_LABELS = {
     "sign_in": "登录",
     "sign_out": "退出",
@@ -28,6 +29,8 @@ ACTION_LABELS = {
     "restore": "恢复备份",
     "user_change": "用户变更",
     "refused": "拒绝操作",  # a data-changing action the role no longer allowed when it was attempted
+    "lockout": "账号锁定",
+    "unlock": "解除锁定",
 }
 SEQUENCE = "audit_log_id_seq"  # created by migration 0002
 MAX_LIST = 10_000

@@ -5,6 +5,7 @@
     python -m analytics demo [--db PATH] [--seed N] [--scale K]
     python -m analytics users add NAME --role viewer|analyst|admin [--password-stdin]
     python -m analytics users list | remove NAME | set-role NAME ROLE | passwd NAME [--password-stdin]
+    python -m analytics users unlock NAME
     python -m analytics undo UPLOAD_ID [--user NAME] [--db PATH]
     python -m analytics backup DEST [--db PATH]
     python -m analytics restore SRC [--db PATH]
@@ -146,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     passwd = with_db(user_commands.add_parser("passwd", help="重设用户密码"))
     passwd.add_argument("name", metavar="NAME")
     passwd.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码（默认交互输入）")
+    unlock = with_db(user_commands.add_parser("unlock", help="解除因连续登录失败造成的账号锁定"))
+    unlock.add_argument("name", metavar="NAME", help="用户名（未知用户按审计日志中显示的“未知用户#…”）")
 
     undo = with_db(commands.add_parser("undo", help="撤销一次上传（管理员操作），数据恢复到该次上传之前"))
     undo.add_argument("upload_id", type=_positive_int, metavar="UPLOAD_ID", help="上传编号（见上传日志）")
@@ -244,6 +247,8 @@ def _users(args, settings) -> int:
     from analytics import users
 
     command = args.users_command
+    if command == "unlock":
+        return _unlock(args, settings)
     if command == "list":
         listed = users.list_users(settings.users_file)
         if not listed:
@@ -268,6 +273,26 @@ def _users(args, settings) -> int:
         raise CliError(str(exc)) from None
     _audit_user_change(settings, args.name, detail)
     print(done)
+    return 0
+
+
+def _unlock(args, settings) -> int:
+    """Lift a sign-in lockout early (analytics.lockout); audited when there was one to lift."""
+    from analytics import audit, lockout, store
+
+    guard = lockout.Guard(lockout.state_path(settings.users_file), lockout.Rules.from_settings(settings))
+    name = lockout.account_key(args.name)
+    try:
+        locked = any(lock.account == name for lock in guard.locks())
+        lifted = guard.unlock(name)
+    except lockout.LockoutError as exc:
+        raise CliError(str(exc)) from None
+    if not lifted:
+        print(f"{name} 没有登录锁定或失败记录，无需解锁")
+        return 0
+    with store.connect(settings.db, wait_seconds=settings.lock_wait_seconds) as con:
+        audit.record(con, _operator(None), "unlock", {"name": name, "was_locked": locked, "via": "命令行"})
+    print(f"已解除 {name} 的登录锁定" if locked else f"已清除 {name} 的登录失败记录（未处于锁定状态）")
     return 0
 
 

@@ -45,6 +45,16 @@ class Settings:
     # auth = "oidc": the role of a signed-in account that is not in the users file
     # (viewer, analyst or admin; "none" lets only the accounts listed there in).
     oidc_default_role: str = "viewer"
+    # auth = "local": attempt limits (analytics.lockout). Failures are counted per account and per
+    # client over the window; after the free ones each further try waits delay * 2^k seconds;
+    # the lockout_failures-th failure locks the account for lockout_minutes.
+    sign_in_window_minutes: float = 15.0
+    sign_in_free_failures: int = 5
+    sign_in_delay_seconds: float = 2.0
+    sign_in_lockout_failures: int = 10
+    sign_in_lockout_minutes: float = 15.0
+    # auth = "local": a signed-in session ends after this long without interaction (0: never).
+    idle_timeout_minutes: float = 30.0
 
 
 def load_settings(**overrides) -> Settings:

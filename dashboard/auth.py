@@ -20,17 +20,25 @@ kept in the session (``SESSION_KEY``); its role is read again from the users
 file on every run, so a role change or a removed user takes effect at once.
 Sign-ins (and failed ones), sign-outs and downloads of entity-level data are
 written to the audit log here; uploads and undos are audited by analytics.
+
+Local sign-in is limited (``analytics.lockout``: a growing delay, then a lockout, kept in a file
+beside the users file), and a local session ends after ``settings.idle_timeout_minutes`` without
+interaction; see the section "attempt limits and the idle timeout" at the end.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import secrets
+import time
 from collections.abc import Mapping
+from datetime import datetime
 
 import streamlit as st
 
-from analytics import audit, store, users
+from analytics import audit, lockout, store, users
 from analytics.settings import Settings, load_settings
 from analytics.users import ROLE_LABELS, ROLES, User
 
@@ -135,7 +143,7 @@ def gate(settings: Settings | None = None) -> User | None:
         st.session_state[SESSION_KEY] = DEMO_USER
         return DEMO_USER
     if how == "local":
-        return _refreshed(st.session_state.get(SESSION_KEY), settings)
+        return _refreshed(_unless_idle(st.session_state.get(SESSION_KEY), settings), settings)
     if how == "oidc":
         return _oidc_gate(settings)
     st.session_state.pop(SESSION_KEY, None)
@@ -193,6 +201,7 @@ def _local_sign_in_page() -> None:
         if problem:
             st.error(problem, icon=":material/error:")
         st.caption("账号由管理员创建；忘记密码请联系管理员重设。")
+        st.caption(limits_note(load_settings()))
 
 
 # The file's path stays in the server log: an anonymous visitor sees the sign-in page.
@@ -219,6 +228,10 @@ def _sign_in_local() -> None:
     name = str(st.session_state.get(_NAME_KEY) or "").strip()
     password = st.session_state.get(_PASSWORD_KEY) or ""
     st.session_state[_PASSWORD_KEY] = ""  # never kept in the session
+    refusal = _attempt_refused(name, settings)
+    if refusal is not None:  # locked or too early: the password is not even checked
+        st.session_state[_ERROR_KEY] = refusal
+        return
     try:
         user = users.verify(name, password, settings.users_file)
     except users.UserError as exc:  # a corrupt or unreadable users file: say so, sign nobody in
@@ -227,8 +240,9 @@ def _sign_in_local() -> None:
         return
     if user is None:
         record("sign_in", {"ok": False, "method": "local"}, user=attempted_name(name, settings))
-        st.session_state[_ERROR_KEY] = BAD_CREDENTIALS
+        st.session_state[_ERROR_KEY] = _after_failure(name, settings)
         return
+    _after_success(user, settings)
     st.session_state[SESSION_KEY] = user
     st.session_state.pop(_ERROR_KEY, None)
     record("sign_in", {"ok": True, "method": "local", "role": user.role}, user=user)
@@ -367,3 +381,155 @@ def _sign_out() -> None:
     st.session_state.pop(_OIDC_SEEN_KEY, None)
     if how == "oidc":
         st.logout()
+
+
+# --- attempt limits and the idle timeout (CREDIT_AUTH=local) ---------------------------------
+
+LIMITS_UNREADABLE = "暂时无法登录：登录限制记录无法读取，请联系管理员。"
+_SEEN_KEY = "auth_last_seen"
+_CLIENT_KEY = "auth_client"
+_clock = time.time  # tests put a fake clock here
+
+
+def _guard(settings: Settings) -> lockout.Guard:
+    return lockout.Guard(lockout.state_path(settings.users_file), lockout.Rules.from_settings(settings), clock=_clock)
+
+
+def _client() -> str:
+    """Who is trying, for the per-client count: the IP address Streamlit gives, else this browser session."""
+    try:
+        ip = st.context.ip_address  # None on localhost
+    except Exception:  # outside a real connection (tests)
+        ip = None
+    if isinstance(ip, str) and ip:
+        return f"ip:{ip}"
+    if _CLIENT_KEY not in st.session_state:
+        st.session_state[_CLIENT_KEY] = secrets.token_hex(8)
+    return f"session:{st.session_state[_CLIENT_KEY]}"
+
+
+def _account(name: str, settings: Settings) -> str:
+    """What an attempt counts against: the name as the audit log shows it (a hash for unknown names)."""
+    return attempted_name(name, settings) or ""
+
+
+def _clock_time(at: float) -> str:
+    return datetime.fromtimestamp(at).strftime("%H:%M")
+
+
+def _locked_text(verdict: lockout.Verdict) -> str:
+    minutes = max(1, math.ceil(((verdict.retry_at or 0) - _clock()) / 60))
+    return (
+        f"该账号因连续登录失败已被临时锁定，请于 {_clock_time(verdict.retry_at or 0)} 之后"
+        f"（约 {minutes} 分钟后）再试；如需提前解锁，请联系管理员。"
+    )
+
+
+def _wait_seconds(verdict: lockout.Verdict) -> int:
+    return max(1, math.ceil((verdict.retry_at or 0) - _clock()))
+
+
+def _attempt_refused(name: str, settings: Settings) -> str | None:
+    """Before the password is checked: None to go on, else the refusal to show (audited)."""
+    account, client = _account(name, settings), _client()
+    try:
+        verdict = _guard(settings).before(account, client)
+    except lockout.LockoutError as exc:  # fail closed, like an unreadable users file
+        log.error("sign-in impossible: %s", exc)
+        return LIMITS_UNREADABLE
+    if verdict.allowed:
+        return None
+    refused = "locked" if verdict.outcome == "locked" else "too_early"
+    record("sign_in", {"ok": False, "method": "local", "refused": refused}, user=account or None)
+    if verdict.locked_now:
+        _record_lockout(account, client, verdict)
+    if verdict.outcome == "locked":
+        return _locked_text(verdict)
+    return f"尝试过于频繁，请 {_wait_seconds(verdict)} 秒后再试。"
+
+
+def _after_failure(name: str, settings: Settings) -> str:
+    """After a wrong password: the generic error, with the wait or the lockout it has brought."""
+    account, client = _account(name, settings), _client()
+    try:
+        verdict = _guard(settings).failed(account, client)
+    except lockout.LockoutError as exc:
+        log.error("sign-in limits not updated: %s", exc)
+        return BAD_CREDENTIALS
+    if verdict.locked_now:
+        _record_lockout(account, client, verdict)
+    if verdict.outcome == "locked":
+        return _locked_text(verdict)
+    if verdict.retry_at is not None:
+        return f"{BAD_CREDENTIALS}。连续失败次数较多，请 {_wait_seconds(verdict)} 秒后再试。"
+    return BAD_CREDENTIALS
+
+
+def _after_success(user: User, settings: Settings) -> None:
+    st.session_state[_SEEN_KEY] = _clock()
+    try:
+        _guard(settings).succeeded(user.name)
+    except lockout.LockoutError as exc:  # signed in all the same; the old failures stay counted
+        log.error("sign-in limits not updated: %s", exc)
+
+
+def _record_lockout(account: str, client: str, verdict: lockout.Verdict) -> None:
+    until = datetime.fromtimestamp(verdict.retry_at or 0).isoformat(timespec="seconds")
+    detail = {"name": account, "failures": verdict.failures, "until": until, "client": client}
+    record("lockout", detail, user=account or None)
+
+
+def limits_note(settings: Settings) -> str:
+    """The rules, as the sign-in page states them."""
+    rules = lockout.Rules.from_settings(settings)
+    note = (
+        f"为防止密码被猜测：{rules.window_seconds / 60:g} 分钟内连续失败 {rules.free_failures} 次后，"
+        f"每次再试需等待更久；失败 {rules.lockout_failures} 次账号锁定 {rules.lockout_seconds / 60:g} 分钟。"
+    )
+    if settings.idle_timeout_minutes > 0:
+        note += f"登录后 {settings.idle_timeout_minutes:g} 分钟无操作将自动退出。"
+    return note
+
+
+def _unless_idle(user, settings: Settings):
+    """The session's user, unless it has been idle too long: then signed out (audited) and None."""
+    now = _clock()
+    if not isinstance(user, User) or user == DEMO_USER:
+        st.session_state.pop(_SEEN_KEY, None)
+        return user
+    if lockout.idle_expired(st.session_state.get(_SEEN_KEY), now, settings.idle_timeout_minutes):
+        record("sign_out", {"method": "local", "reason": "idle"}, user=user)
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state.pop(_SEEN_KEY, None)
+        st.session_state[_ERROR_KEY] = (
+            f"您已超过 {settings.idle_timeout_minutes:g} 分钟未操作，已自动退出登录，请重新登录。"
+        )
+        return None
+    st.session_state[_SEEN_KEY] = now
+    return user
+
+
+def sign_in_locks(settings: Settings | None = None) -> list[lockout.Lock]:
+    """The accounts locked now (for the admin page); [] when the record cannot be read (logged)."""
+    settings = settings or load_settings()
+    try:
+        return _guard(settings).locks()
+    except lockout.LockoutError as exc:
+        log.error("sign-in locks unreadable: %s", exc)
+        return []
+
+
+def unlock_account(name: str) -> bool:
+    """The admin page's control: lift ``name``'s lock (rights re-read now), audited; False when refused."""
+    admin = acting_user("manage", "unlock")
+    if admin is None:
+        return False
+    settings = load_settings()
+    try:
+        lifted = _guard(settings).unlock(name)
+    except lockout.LockoutError as exc:
+        log.error("unlock failed: %s", exc)
+        return False
+    if lifted:
+        record("unlock", {"name": lockout.account_key(name), "via": "审计日志页面"}, user=admin)
+    return lifted

@@ -1,10 +1,13 @@
 """审计日志 (admins): who signed in, uploaded, undid and downloaded what, read-only; the settings in force.
 
 The log is append-only (analytics.audit has no update or delete), and this page offers
-nothing that changes it: filters and a table, no editor.
+nothing that changes it: filters and a table, no editor. With local sign-in it also lists the
+accounts locked by failed sign-ins, with a control that lifts a lock early (audited).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -55,6 +58,43 @@ def log_section(db: str) -> None:
     st.caption(f"共显示 {len(shown)} 条，最新在前。审计日志只能追加，页面与命令行均不提供修改或删除。")
 
 
+def locks_section() -> None:
+    """Accounts locked by failed sign-ins (CREDIT_AUTH=local), and the control that lifts a lock early."""
+    if auth.mode() != "local":
+        return
+    st.subheader("登录锁定")
+    unlocked = st.session_state.pop("al_unlocked", None)
+    if unlocked:
+        st.success(f"已解除 {unlocked} 的登录锁定。", icon=":material/lock_open:")
+    locks = auth.sign_in_locks()
+    if not locks:
+        st.caption("当前没有因连续登录失败而被锁定的账号。")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "账号": [lock.account for lock in locks],
+                "锁定时间": [datetime.fromtimestamp(lock.since) for lock in locks],
+                "自动解锁时间": [datetime.fromtimestamp(lock.until) for lock in locks],
+                "来源": [lock.client for lock in locks],
+            }
+        ),
+        hide_index=True,
+        key="al_locks",
+        column_config={
+            "锁定时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "自动解锁时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    name = c1.selectbox("要解锁的账号", [lock.account for lock in locks], key="al_unlock_name")
+    if c2.button("解除锁定", icon=":material/lock_open:", key="al_unlock"):
+        if auth.unlock_account(name):
+            st.session_state["al_unlocked"] = name  # shown after the rerun that redraws the list
+            st.rerun()
+        st.error("未能解除锁定（无权操作或记录无法读写），请查看服务器日志。", icon=":material/error:")
+
+
 def settings_section() -> None:
     st.subheader("当前设置")
     settings = load_settings()
@@ -69,6 +109,12 @@ def settings_section() -> None:
         ("预警：处罚部门数", str(settings.warn_departments)),
         ("预警：严重失信名单数", str(settings.warn_severe_lists)),
         ("上传文件大小上限(MB)", str(settings.max_upload_mb)),
+        ("登录失败计数窗口(分钟)", f"{settings.sign_in_window_minutes:g}"),
+        ("免等待的失败次数", str(settings.sign_in_free_failures)),
+        ("之后每次等待(秒，逐次加倍)", f"{settings.sign_in_delay_seconds:g}"),
+        ("锁定账号的失败次数", str(settings.sign_in_lockout_failures)),
+        ("锁定时长(分钟)", f"{settings.sign_in_lockout_minutes:g}"),
+        ("无操作自动退出(分钟)", f"{settings.idle_timeout_minutes:g}"),
     ]  # fmt: skip
     st.table(pd.DataFrame(rows, columns=["设置", "值"]).set_index("设置"))
     try:
@@ -94,6 +140,7 @@ def render() -> None:
     st.caption("登录（含失败的登录）、退出、上传、撤销上传、下载明细数据、备份与恢复的记录。")
     db = data.db_path()
     log_section(db)
+    locks_section()
     settings_section()
 
 

@@ -145,3 +145,47 @@ def test_admin_undo_confirmation_and_audit_log(page: Page, auth_server, screensh
     expect(page.get_by_role("heading", name="当前设置")).to_be_visible()
     page.wait_for_function(IDLE)
     page.screenshot(path=str(screenshots / "admin_audit_log.png"), full_page=True)
+
+
+def test_lockout_after_twelve_wrong_passwords_until_unlocked(page: Page, auth_server, screenshots):
+    url, db = auth_server
+    folder = os.path.dirname(db)
+    env = {**os.environ, "CREDIT_USERS_FILE": os.path.join(folder, "users.json"), "CREDIT_DB": db}
+
+    def cli(*args: str, stdin: str = "") -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "analytics", *args], input=stdin, text=True, cwd=ROOT, env=env,
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return done.stdout
+
+    name = "周锁定"
+    cli("users", "add", name, "--role", "viewer", "--password-stdin", stdin=PASSWORD + "\n")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{url}/")
+    expect_sign_in_form(page)
+    password = page.get_by_test_id("stForm").get_by_label("密码", exact=True)
+    for _ in range(12):  # too-early tries count too, so the 10th locks whatever the timing
+        sign_in(page, name, "not-the-password")
+        expect(password).to_have_value("")  # the callback has run
+        page.wait_for_function(IDLE)
+    sign_in(page, name, PASSWORD)
+    expect(page.get_by_text("该账号因连续登录失败已被临时锁定")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_have_count(0)
+    page.wait_for_function(IDLE)
+    page.screenshot(path=str(screenshots / "signin_locked.png"))
+
+    assert "已解除" in cli("users", "unlock", name)
+    sign_in(page, name, PASSWORD)
+    expect(page.get_by_test_id("stSidebar").get_by_text(name)).to_be_visible()
+
+    with store.connect(db, read_only=True) as con:
+        log = audit.list_log(con, user=name)
+    actions = list(log["action"])
+    assert actions.count("lockout") == 1 and actions.count("unlock") == 0  # the CLI's operator is the OS user
+    failed = [d for a, d in zip(log["action"], log["detail"], strict=True) if a == "sign_in" and '"ok": false' in d]
+    assert len(failed) == 13  # 10 counted, then 2 wrong and 1 right refused while locked
+    assert actions[0] == "sign_in" and '"ok": true' in log["detail"].iloc[0]
+    with store.connect(db, read_only=True) as con:
+        unlocks = audit.list_log(con, action="unlock")
+    assert name in unlocks["detail"].iloc[0]
