@@ -3,6 +3,7 @@ which Streamlit serves to anybody, returns nothing to a fetch without the sessio
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 import urllib.request
@@ -48,3 +49,31 @@ def test_an_entity_download_is_not_served_without_the_session_after_seconds(page
         assert time.monotonic() < deadline, f"{url} still served {DEADLINE_SECONDS} s after the click"
         time.sleep(0.5)
     assert status_without_session(url) == 404
+
+
+def test_the_hostile_workbooks_are_refused_through_the_upload_page_while_another_tab_reads(
+    page: Page, short_lived_server: str, browser_context
+):
+    """The 18 KB workbook used to kill the server for everyone: refused now, and the other tab keeps working."""
+    from tests.test_hostile_input import many_far_sheets_xls, many_far_sheets_xlsx
+
+    reader = browser_context.new_page()
+    try:
+        page.goto(f"{short_lived_server}/upload")
+        expect(page.get_by_role("heading", name="上传记录")).to_be_visible()
+        page.wait_for_function(IDLE)
+        page.locator('input[type="file"]').set_input_files(
+            files=[
+                {"name": "forty.xlsx", "mimeType": "application/octet-stream", "buffer": many_far_sheets_xlsx(40)},
+                {"name": "thirty.xls", "mimeType": "application/octet-stream", "buffer": many_far_sheets_xls(30)},
+            ]
+        )
+        reader.goto(f"{short_lived_server}/sector_risk")  # another session, while the upload is read
+        expect(page.get_by_text(re.compile("工作簿数据区域合计过大")).first).to_be_visible()
+        expect(page.get_by_text(re.compile("工作簿数据区域合计过大"))).to_have_count(2)
+        expect(reader.get_by_role("heading", name="信用风险预警名单")).to_be_visible()
+        reader.reload()  # the server still answers new page loads afterwards
+        expect(reader.get_by_role("heading", name="信用风险预警名单")).to_be_visible()
+        expect(reader.get_by_test_id("stException")).to_have_count(0)
+    finally:
+        reader.close()
