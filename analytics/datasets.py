@@ -16,6 +16,11 @@ TEXT, NAME, CODE, DOC, DATE, AMOUNT, PERCENT, POINT_ID, CHOICE, BOOL, DEADLINE, 
     "text", "name", "credit_code", "doc_no", "date", "amount", "percent", "point_id", "choice", "bool", "deadline",
     "id_no",
 )  # fmt: skip
+# A subject's identifiers beyond the register's full credit code: a credit code that may be masked
+# (91230199744****927K), the 组织机构代码, the 工商注册号, and a column that holds any of them or a person's ID
+# number (身份证号码/组织机构代码). See ingest._identify_subjects.
+SUBJECT_CODE, ORG_CODE, REG_NO, ANY_ID = "subject_code", "org_code", "reg_no", "any_id"
+IDENTIFIER_KINDS = (SUBJECT_CODE, ORG_CODE, REG_NO, ANY_ID)
 
 # An export's row counter, dropped unless a dataset maps it (工作要点 does): kept in extra, a renumbered
 # re-export would count every row after an inserted one as updated.
@@ -66,14 +71,20 @@ _SUBJECT = (
     Column("subject_type", ("行政相对人类别", "相对人类别", "主体类别"), CHOICE, choices=SUBJECT_TYPES),
     Column(
         "credit_code",
-        ("行政相对人代码_1(统一社会信用代码)", "行政相对人代码_1", "统一社会信用代码", "社会信用代码", "信用代码"),
-        CODE,
+        (
+            "行政相对人代码_1(统一社会信用代码)", "行政相对人代码_1", "统一社会信用代码", "社会信用代码", "信用代码",
+            "统一信用代码", "社会统一信用代码",
+        ),
+        SUBJECT_CODE,
     ),
-    Column("legal_rep", ("法定代表人", "法定代表人姓名"), NAME),
+    Column("org_code", ("行政相对人代码_3(组织机构代码)", "行政相对人代码_3", "组织机构代码"), ORG_CODE),
+    Column("reg_no", ("行政相对人代码_2(工商注册号)", "行政相对人代码_2", "工商注册号", "注册号"), REG_NO),
+    Column("legal_rep", ("法定代表人", "法定代表人姓名", "法定代表人或负责人姓名", "法人代表"), NAME),
     Column("legal_rep_id_type", ("法定代表人证件类型",)),
     Column("legal_rep_id_no", ("法定代表人证件号码", "法定代表人身份证号"), ID_NO),
     Column("id_type", ("证件类型",)),
     Column("id_no", ("证件号码", "身份证号码"), ID_NO),
+    Column("any_id", ("身份证号码/组织机构代码", "证件号码/组织机构代码", "身份证号/组织机构代码"), ANY_ID),
 )
 _SOURCE = (
     Column("source_unit", ("数据来源单位", "数据来源"), NAME),
@@ -143,17 +154,39 @@ _add(
     Dataset(
         "severe_list",
         "严重失信主体名单",
-        "列入各类严重失信主体名单的记录；移出日期为空表示仍在名单中。",
-        ("credit_code", "list_name", "listed_on"),
+        "列入各类严重失信主体名单的记录；移出日期为空表示仍在名单中。主体可由统一社会信用代码、组织机构代码、"
+        "工商注册号、打码的代码或身份证号码识别，都没有时按名称（标记为按名称识别）；文件带案号时每个案件一条。",
+        ("subject_key", "list_name", "listed_on", "case_no"),
         (
-            Column("credit_code", ("统一社会信用代码", "社会信用代码", "信用代码"), CODE, True),
-            Column("name", ("主体名称", "名称", "企业名称", "失信主体名称"), NAME, True),
+            Column(
+                "credit_code",
+                ("统一社会信用代码", "社会信用代码", "信用代码", "统一信用代码", "社会统一信用代码"),
+                SUBJECT_CODE,
+            ),
+            Column("org_code", ("组织机构代码",), ORG_CODE),
+            Column("reg_no", ("工商注册号", "注册号"), REG_NO),
+            Column(
+                "any_id", ("身份证号码/组织机构代码", "证件号码/组织机构代码", "身份证号/组织机构代码"), ANY_ID
+            ),
+            Column(
+                "name",
+                (
+                    "主体名称", "名称", "企业名称", "失信主体名称", "被执行人姓名/名称", "失信被执行人名称",
+                    "被执行人名称", "当事人名称",
+                ),
+                NAME,
+                True,
+            ),
+            Column("legal_rep", ("法定代表人或负责人姓名", "法定代表人", "法人代表", "负责人"), NAME),
             Column("list_name", ("名单名称", "名单类型", "失信名单名称"), NAME, True),
-            Column("listed_on", ("列入日期", "列入时间", "认定日期"), DATE, True),
+            Column("listed_on", ("列入日期", "列入时间", "认定日期", "发布时间", "公布日期", "发布日期", "公布时间"), DATE, True),
+            Column("case_no", ("案号", "文号", "决定文书号", "认定文书号"), DOC),
             Column("removed_on", ("移出日期", "移出时间"), DATE),
-            Column("department", ("认定部门", "认定单位", "列入部门"), NAME),
-            Column("reason", ("列入事由", "列入原因", "失信事由"), TEXT),
+            Column("department", ("认定部门", "认定单位", "列入部门", "执行法院", "发布单位"), NAME),
+            Column("reason", ("列入事由", "列入原因", "失信事由", "失信被执行人行为具体情形", "失信行为"), TEXT),
+            Column("domain", ("失信领域", "所属领域"), NAME),
         ),
+        subject_rule=True,
     )
 )
 _add(
