@@ -17,7 +17,7 @@ snapshot when one is, or when the file is held by another process: never waiting
 "stage outside the lock and hold it only for the final merge": the merge of a large file (the upsert
 into keyed tables and its commit) still holds the lock for seconds, the pages would still wait for it,
 and the staging would have to move out of ingest's one transaction; a snapshot makes reads independent
-of any writer at the cost of one file copy per commit (about 0.5 s for a 466 MB file, page cache warm).
+of any writer at the cost of one file copy per commit (about 1.3 s for a 466 MB file on a 2-core VM).
 
 A writer announces itself first (``announce``), before it waits for the lock: a small JSON file in
 ``<db>.writers/`` (what, who, since, pid), locked with flock(2) for as long as the writer lives. The lock
