@@ -23,12 +23,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import backup, ingest, snapshots, store
-from dashboard import data, updating
+from dashboard import auth, data, updating
+from dashboard.nav import PAGES
 from tests.test_concurrency import entity_csv, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
+DEMO_PAGES = [key for key, p in PAGES.items() if auth.allowed(auth.DEMO_USER, p.permission)]
 
 
 class Cli:
@@ -240,7 +242,8 @@ def test_every_page_shows_the_banner_while_a_writer_is_at_work(db, monkeypatch):
         at.run()
         assert not at.exception
         assert any("数据更新中" in i.value and "张三" in i.value for i in at.info)
-        for page in ("views/upload.py", "views/sector_risk.py", "views/briefing.py"):
+        for key in DEMO_PAGES:
+            page = PAGES[key].path
             at.switch_page(page).run()
             assert not at.exception, page
             assert any("数据更新中" in i.value for i in at.info), page
