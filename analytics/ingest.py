@@ -573,6 +573,7 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
         invalid[column.name] = np.zeros(n, dtype=bool) if reasons is None else reasons != None  # noqa: E711
         if reasons is not None and column.kind in ds.IDENTIFIER_KINDS:
             id_reasons[label] = reasons
+            values = pc.if_else(pa.array(invalid[column.name]), pa.scalar(None, values.type), values)
         elif reasons is not None:
             fail(invalid[column.name], label, reasons)
         if column.required:

@@ -124,6 +124,8 @@ class OpenFile:
     encoding: str | None
     sheets: list[SheetSource]
     unrecognised_sheets: list[str] = field(default_factory=list)
+    # For each sheet with no header found: (sheet name, row number, cells) of the row most like one.
+    header_guesses: list[tuple[str | None, int, list[str]]] = field(default_factory=list)
 
 
 class FileData:

@@ -23,20 +23,22 @@ ALTER TABLE licenses ADD COLUMN subject_code VARCHAR;
 
 -- The list's key was (credit_code, list_name, listed_on). It is now the subject's key identifier (the
 -- credit code when the row has one, so stored rows keep their identity), the list, the date and the case
--- number (案号 or 文号; '' when the file has none): a court lists one subject once per case.
+-- number (案号 or 文号; '' when the file has none): a court lists one subject once per case. Ingestion keeps
+-- that key unique (a key seen before in the file is rejected, a stored one replaced); the table declares no
+-- primary key so that rows written by other means (tests, a restored older backup) need not compute one.
 CREATE TABLE severe_list_v7 (
-    subject_key   VARCHAR NOT NULL,
+    subject_key   VARCHAR,
     credit_code   VARCHAR,
     org_code      VARCHAR,
     reg_no        VARCHAR,
     masked_code   VARCHAR,
     id_no         VARCHAR,              -- a natural person's ID number, stored masked
-    identified_by VARCHAR NOT NULL,     -- credit_code | org_code | reg_no | masked_code | id_no | name
+    identified_by VARCHAR,              -- credit_code | org_code | reg_no | masked_code | id_no | name
     name          VARCHAR NOT NULL,
     legal_rep     VARCHAR,
     list_name     VARCHAR NOT NULL,
     listed_on     DATE NOT NULL,
-    case_no       VARCHAR NOT NULL DEFAULT '',
+    case_no       VARCHAR DEFAULT '',
     removed_on    DATE,
     department    VARCHAR,
     reason        VARCHAR,
@@ -45,8 +47,7 @@ CREATE TABLE severe_list_v7 (
     match_method  VARCHAR,
     subject_code  VARCHAR,
     extra         JSON,
-    upload_id     INTEGER,
-    PRIMARY KEY (subject_key, list_name, listed_on, case_no)
+    upload_id     INTEGER
 );
 INSERT INTO severe_list_v7 (
     subject_key, credit_code, identified_by, name, list_name, listed_on, case_no, removed_on, department, reason,

@@ -18,9 +18,14 @@ WITH matched AS (  -- objections whose record exists (objection_id is the key: o
 )
 SELECT
     (
-        SELECT count(*) FROM severe_list WHERE entity_code IS NULL
+        SELECT count(*)
+        FROM list_subjects() AS s
+        ANTI JOIN entities AS e ON e.credit_code = s.credit_code
     ) AS severe_list,
     (SELECT count(*) FROM objections) - (SELECT count(*) FROM matched) AS objections,
     (
-        SELECT count(*) FROM penalties WHERE entity_code IS NULL AND subject_code IS NOT NULL
+        SELECT count(*)
+        FROM penalty_subjects() AS p
+        ANTI JOIN entities AS e ON e.credit_code = p.credit_code
+        WHERE p.credit_code IS NOT NULL
     ) AS penalties
