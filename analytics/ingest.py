@@ -17,6 +17,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import audit, columns, coverage, store
+from analytics import audit, columns, coverage, derive, store
 from analytics import datasets as ds
 from analytics import normalize as nz
 from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
@@ -75,6 +76,9 @@ class IngestResult:
     # Per dataset loaded: the period the file covers (coverage.py), as recorded in upload_coverage.
     coverage: dict[str, tuple[date, date]] = field(default_factory=dict)
     cleaned_cells: int = 0  # cells that held invisible format characters (bidi overrides …), removed
+    # Register values the file did not carry, by column and how they were found (derive.py), and warnings.
+    derived: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -94,6 +98,8 @@ class IngestResult:
             "errors": self.errors,
             "message": self.message,
             "cleaned_cells": self.cleaned_cells,
+            "derived": self.derived,
+            "warnings": self.warnings,
         }
 
 
@@ -107,6 +113,8 @@ class _Part:
     index: int = 0  # among the sheets of its dataset, in file order
     extra_headers: list[str] = field(default_factory=list)  # its unknown columns, kept in extra
     cleaned_cells: int = 0  # cells that held invisible format characters, in the pass being read
+    derived: dict[str, Counter] = field(default_factory=dict)  # derive.entities' counts, in that pass
+    unknown_sectors: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -314,6 +322,7 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
         read = IngestResult(file=result.file)
         for part in parts:
             part.cleaned_cells = 0
+            part.derived, part.unknown_sectors = {}, Counter()
         try:
             _read_parts(con, parts, staged, read)
             break
@@ -329,6 +338,7 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
     result.rejected = 0 if result.rejected_rows is None else len(result.rejected_rows)
     result.extra_columns = list(dict.fromkeys(h for p in parts for h in p.extra_headers))
     result.cleaned_cells = sum(p.cleaned_cells for p in parts)
+    result.derived, result.warnings = derive.summary(parts)
     return list(staged.values())
 
 
@@ -438,6 +448,8 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
     results = _pool.map(lambda c: _parse_column(table.column(by_name[c.name]), c), checked)
     for column, (values, reasons) in zip(checked, results, strict=True):
         label = sheet.headers[by_name[column.name]].strip() or column.label
+        if column.kind in (ds.TEXT, ds.NAME):
+            values = derive.blank_placeholders(values)
         invalid[column.name] = np.zeros(n, dtype=bool) if reasons is None else reasons != None  # noqa: E711
         if reasons is not None:
             fail(invalid[column.name], label, reasons)
@@ -462,6 +474,8 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
         fail(reasons != None, label, reasons)  # noqa: E711 - elementwise on an object array
         parsed["deadline"] = pa.array(deadlines, pa.date32())
 
+    if dataset.name == "entities":
+        derive.add_counts(part, *derive.entities(parsed, n))
     if dataset.subject_rule:
         _apply_subject_rule(parsed, invalid, n, fail, sheet, by_name)
     error_list.sort(key=lambda e: e["row"])
