@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from analytics.store import keep_private
-from dashboard import auth, data, filters
+from dashboard import auth, data, filters, updating
 from dashboard.guard import page_errors
 from dashboard.nav import DEFAULT_PAGE, PAGES
 
@@ -104,6 +104,7 @@ with st.sidebar:
     st.markdown("**厦门市交通运输局 · 信用体系建设**")
 auth.sidebar_account(user)
 auth.banner()
+updating.banner(db)  # a load, undo, backup or restore at work: figures are the last commit's
 if lost:
     # The path is not echoed: it is user text.
     st.info("未找到所请求的页面，已为您打开总览。", icon=":material/explore:")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import audit, store
+from analytics import audit, snapshots, store
 from analytics.ingest import _write_lock  # one writer at a time within this process
 from analytics.settings import load_settings
 
@@ -63,15 +63,19 @@ def backup(db_path: str, dest: str | os.PathLike, user=None) -> str:
     partial = target.with_name(f".{target.name}.partial")
     _remove(partial)
     settings = load_settings()
-    try:
-        with _reading(db_path, settings.lock_wait_seconds) as con:
-            _copy_database(con, partial, "backup_target", read_write=True)
-        os.replace(partial, target)
-    finally:
-        _remove(partial)
-    size = target.stat().st_size
-    with store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
-        audit.record(con, user, "backup", {"dest": str(target.resolve()), "bytes": size})
+    with snapshots.announce(db_path, "备份", user):
+        # The read-only copy below keeps the app's live reads out: they read this snapshot meanwhile.
+        with store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
+            snapshots.ensure(con, db_path)
+        try:
+            with _reading(db_path, settings.lock_wait_seconds) as con:
+                _copy_database(con, partial, "backup_target", read_write=True)
+            os.replace(partial, target)
+        finally:
+            _remove(partial)
+        size = target.stat().st_size
+        with store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
+            audit.record(con, user, "backup", {"dest": str(target.resolve()), "bytes": size})
     return str(target)
 
 
@@ -102,15 +106,18 @@ def restore(db_path: str, src: str | os.PathLike, user=None) -> RestoreResult:
     staged = Path(db_path).with_name(f".{Path(db_path).name}.restore-{os.getpid()}")
     settings = load_settings()
     try:
-        _stage(source, staged)
-        with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
-            previous = _save_previous(con, db_path)
-            con.execute("ATTACH ? AS restore_source (READ_ONLY)", [str(staged)])
-            try:
-                result = _replace_contents(con, source, previous, user)
-            finally:
-                con.execute("DETACH restore_source")
-            con.execute("CHECKPOINT")
+        with snapshots.announce(db_path, "恢复备份", user):
+            _stage(source, staged)
+            with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
+                snapshots.ensure(con, db_path)
+                previous = _save_previous(con, db_path)
+                con.execute("ATTACH ? AS restore_source (READ_ONLY)", [str(staged)])
+                try:
+                    result = _replace_contents(con, source, previous, user)
+                finally:
+                    con.execute("DETACH restore_source")
+                con.execute("CHECKPOINT")
+                snapshots.publish(con, db_path)
     finally:
         _remove(staged)
     return result

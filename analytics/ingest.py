@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import audit, columns, coverage, derive, store
+from analytics import audit, columns, coverage, derive, snapshots, store
 from analytics import datasets as ds
 from analytics import normalize as nz
 from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
@@ -209,7 +209,13 @@ def _ingest(
     digest = _hasher.submit(data.sha256)  # alongside the reading: hashlib lets go of the GIL
 
     try:
-        with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
+        # Announced before waiting for the lock; pages read the published snapshot meanwhile (snapshots.py).
+        with (
+            snapshots.announce(db_path, f"导入{_titles(result.dataset)}", user),
+            _write_lock,
+            store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con,
+        ):
+            snapshots.ensure(con, db_path)
             con.execute("BEGIN TRANSACTION")
             try:
                 staged = _stage(con, parts, result)
@@ -232,6 +238,7 @@ def _ingest(
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            snapshots.publish(con, db_path)  # still holding the file: the next page run reads this load
     except _NothingToLoad:
         return _refuse(db_path, result, data, result.message, user)
     except ReadError as exc:  # found while reading the rows: the file is refused as a whole, as if never read
@@ -795,15 +802,27 @@ def _refuse(db_path: str, result: IngestResult, data: FileData, message: str, us
     """Log a file that loads nothing; the data tables stay as they were."""
     result.message = message
     try:
-        with _write_lock, store.connect(db_path, wait_seconds=load_settings().lock_wait_seconds) as con:
+        with (
+            snapshots.announce(db_path, f"记录被拒收的文件{_titles(result.dataset)}", user),
+            _write_lock,
+            store.connect(db_path, wait_seconds=load_settings().lock_wait_seconds) as con,
+        ):
+            snapshots.ensure(con, db_path)
             con.execute("BEGIN TRANSACTION")  # closing without COMMIT rolls back
             result.upload_id = _next_id(con, "uploads")
             _log_upload(con, result, data, user, "refused")
             audit.record_upload(con, user, result, "refused")
             con.execute("COMMIT")
+            snapshots.publish(con, db_path)
     except store.StoreBusy:
         pass  # the refusal is still reported to the caller
     return result
+
+
+def _titles(dataset: str | None) -> str:
+    """' 行政处罚（双公示）、行政许可（双公示）' for the banner; empty when not yet known."""
+    names = [n for n in (dataset or "").split(",") if n in ds.DATASETS]
+    return (" " + "、".join(ds.DATASETS[n].title for n in names)) if names else ""
 
 
 def _pause_for_tests() -> None:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from analytics import audit, store
+from analytics import audit, snapshots, store
 from analytics import datasets as ds
 from analytics.ingest import _write_lock  # one writer at a time within this process
 from analytics.settings import load_settings
@@ -56,7 +56,12 @@ def undo_upload(db_path: str, upload_id: int, user) -> UndoResult:
     if hasattr(user, "can_undo") and not user.can_undo:
         return UndoResult(upload_id, False, "只有管理员可以撤销上传")
     settings = load_settings()
-    with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
+    with (
+        snapshots.announce(db_path, f"撤销上传 #{upload_id}", user),
+        _write_lock,
+        store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con,
+    ):
+        snapshots.ensure(con, db_path)
         con.execute("BEGIN TRANSACTION")
         try:
             result = _undo(con, upload_id, user)
@@ -67,6 +72,7 @@ def undo_upload(db_path: str, upload_id: int, user) -> UndoResult:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+        snapshots.publish(con, db_path)
     return result
 
 

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import coverage, metrics, store
+from analytics import coverage, metrics, snapshots, store
 from analytics.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,16 @@ def connect(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
     open for writing and the reverse; the server's sessions are threads of one
     process, so an upload in one session would fail while another session reads.
     Same-configuration connections share one database instance and never clash.
+    While a load, undo, backup or restore is at work (here or in another process),
+    the last published snapshot is read instead, without waiting (analytics.snapshots).
     """
-    with store.connect(db, wait_seconds=load_settings().lock_wait_seconds) as con:
+    with snapshots.reading(db, load_settings().lock_wait_seconds) as con:
         yield con
+
+
+def writers(db: str) -> list[snapshots.Writer]:
+    """Loads, undos, backups and restores at work on ``db`` now: the 数据更新中 banner's lines."""
+    return snapshots.writers(db)
 
 
 def version(db: str) -> tuple:
