@@ -39,6 +39,7 @@ def _dataset_section(dataset: Dataset) -> str:
     ]
     if dataset.subject_rule:
         lines.append("- 统一社会信用代码 is required unless 行政相对人类别 is 自然人; ID numbers are stored masked.")
+    lines += [f"- {note}" for note in dataset.notes]
     lines += ["", "| column | required | kind | accepted headers |", "|---|---|---|---|"]
     for col in dataset.columns:
         kind = KIND_ZH[col.kind] + (f"：{'/'.join(col.choices)}" if col.choices else "")

@@ -17,6 +17,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import audit, columns, coverage, matching, snapshots, store
+from analytics import audit, columns, coverage, derive, matching, snapshots, store
 from analytics import datasets as ds
 from analytics import normalize as nz
 from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
@@ -85,6 +86,9 @@ class IngestResult:
     missing: dict[str, list[str]] = field(default_factory=dict)
     # How the subjects were identified: rows by identifier kind (credit_code, org_code, … name).
     identified_by: dict[str, int] = field(default_factory=dict)
+    # Register values the file did not carry, by column and how they were found (derive.py), and warnings.
+    derived: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -107,6 +111,8 @@ class IngestResult:
             "set_values": self.set_values,
             "notes": self.notes,
             "identified_by": self.identified_by,
+            "derived": self.derived,
+            "warnings": self.warnings,
         }
 
 
@@ -123,6 +129,8 @@ class _Part:
     fills: dict[str, str] = field(default_factory=dict)  # canonical column → value for its empty cells
     notes: list[str] = field(default_factory=list)  # for the upload report, in the pass being read
     identified_by: dict[str, int] = field(default_factory=dict)  # rows by identifier kind, in the pass being read
+    derived: dict[str, Counter] = field(default_factory=dict)  # derive.entities' counts, in that pass
+    unknown_sectors: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -427,6 +435,7 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
         for part in parts:
             part.cleaned_cells = 0
             part.identified_by, part.notes = {}, []
+            part.derived, part.unknown_sectors = {}, Counter()
         try:
             _read_parts(con, parts, staged, read)
             break
@@ -446,6 +455,7 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
         for kind, count in part.identified_by.items():
             result.identified_by[kind] = result.identified_by.get(kind, 0) + count
         result.notes += part.notes
+    result.derived, result.warnings = derive.summary(parts)
     return list(staged.values())
 
 
@@ -570,8 +580,10 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
     id_reasons: dict[str, np.ndarray] = {}  # failed identifier cells: judged with the row's other identifiers
     for column, (values, reasons) in zip(checked, results, strict=True):
         label = label_of(column)
+        if column.kind in (ds.TEXT, ds.NAME):
+            values = derive.blank_placeholders(values)
         invalid[column.name] = np.zeros(n, dtype=bool) if reasons is None else reasons != None  # noqa: E711
-        if reasons is not None and column.kind in ds.IDENTIFIER_KINDS:
+        if reasons is not None and column.kind in ds.IDENTIFIER_KINDS and dataset.subject_rule:
             id_reasons[label] = reasons
             values = pc.if_else(pa.array(invalid[column.name]), pa.scalar(None, values.type), values)
         elif reasons is not None:
@@ -597,6 +609,8 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
         fail(reasons != None, label, reasons)  # noqa: E711 - elementwise on an object array
         parsed["deadline"] = pa.array(deadlines, pa.date32())
 
+    if dataset.name == "entities":
+        derive.add_counts(part, *derive.entities(parsed, n))
     if dataset.subject_rule:
         any_id = table.column(by_name["any_id"]) if "any_id" in by_name else None
         any_label = label_of(dataset.column("any_id")) if any_id is not None else ""

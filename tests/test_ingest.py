@@ -395,7 +395,9 @@ def test_headers_match_after_width_case_spaces_stars_and_aliases(db):
 def test_entities_accept_企业名称_for_名称(db):
     rows = [["统一社会信用代码", "企业名称", "所属行业", "所在区", "成立日期"], [credit_code(2), "厦门某公司", "道路货运", "思明区", "2010-01-01"]]  # fmt: skip
     assert load(db, rows).dataset == "entities"
-    assert query(db, "SELECT name, sector FROM entities") == [("厦门某公司", "道路货运")]
+    assert query(db, "SELECT name, sector FROM entities") == [
+        ("厦门某公司", "道路货物运输")
+    ]  # alias → vocabulary name (issue 11 item 6)
 
 
 def test_unknown_columns_are_kept_in_extra_and_listed_in_the_log(db):

@@ -40,6 +40,12 @@ def show_result(index: int, result) -> None:
             )
         if result.message:
             (st.warning if ok else st.error)(result.message)
+        for column, how in result.derived.items():
+            label = {"district": "所在区", "sector": "行业"}.get(column, column)
+            parts = "，".join(f"{md(way)} {count:,} 行" for way, count in how.items())
+            st.caption(f"{label}来源：{parts}")
+        for warning in result.warnings:
+            st.warning(md(warning), icon=":material/rule:")
         cols = st.columns(5)
         for col, (label, value) in zip(
             cols,
