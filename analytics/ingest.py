@@ -614,11 +614,14 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
     if dataset.subject_rule:
         any_id = table.column(by_name["any_id"]) if "any_id" in by_name else None
         any_label = label_of(dataset.column("any_id")) if any_id is not None else ""
-        _identify_subjects(dataset, parsed, id_reasons, any_id, any_label, n, fail, part)
+        identified = _identify_subjects(dataset, parsed, id_reasons, any_id, any_label, n, fail, part)
     error_list.sort(key=lambda e: e["row"])
 
     accepted_mask = np.ones(n, dtype=bool)
     accepted_mask[list(row_errors)] = False
+    if dataset.subject_rule:  # the loaded rows only, so that the counts add up to what the report says loaded
+        for kind, count in zip(*np.unique(identified[accepted_mask], return_counts=True), strict=True):
+            part.identified_by[str(kind)] = part.identified_by.get(str(kind), 0) + int(count)
     positions = np.flatnonzero(accepted_mask)
     keep = pa.array(accepted_mask)
     accepted = {"_row": pa.array(chunk.rows[positions])}
@@ -736,15 +739,18 @@ def _parse_column(raw: pa.ChunkedArray, column: ds.Column) -> tuple[pa.Array, np
     return typed, np.array(reasons, dtype=object)[codes.to_numpy(zero_copy_only=False)]
 
 
-def _identify_subjects(dataset, parsed: dict, id_reasons: dict, any_id, any_label: str, n: int, fail, part) -> None:
+def _identify_subjects(
+    dataset, parsed: dict, id_reasons: dict, any_id, any_label: str, n: int, fail, part
+) -> np.ndarray:
     """Who each row names. Identifiers: a 统一社会信用代码 (full or masked), a 组织机构代码, a 工商注册号, and for
     a natural person an ID number (stored masked); a column such as 身份证号码/组织机构代码 may hold any of them.
     A row loads when it carries at least one valid identifier (an identifier failing its check beside a valid
     one is dropped, with a note); a row whose identifiers all fail is rejected with their reasons. Penalties and
     licences need one unless the subject is a natural person; a list row without any loads on its name alone,
-    marked as identified by name."""
-    if _identify_simply(dataset, parsed, id_reasons, any_id, n, fail, part):
-        return
+    marked as identified by name. Returns, per row, the identifier kind it is known by (or "name")."""
+    simply = _identify_simply(dataset, parsed, id_reasons, any_id, n, fail, part)
+    if simply is not None:
+        return simply
     name_column = "subject_name" if "subject_name" in parsed else "name"
     names = parsed.get(name_column, pa.nulls(n, pa.string())).to_pylist()
     columns_ = {k: parsed.get(k, pa.nulls(n, pa.string())).to_pylist() for k in ("credit_code", "org_code", "reg_no")}
@@ -807,8 +813,6 @@ def _identify_subjects(dataset, parsed: dict, id_reasons: dict, any_id, any_labe
     if "id_no" in parsed or any(ids):
         parsed["id_no"] = pa.array(ids, pa.string())
     parsed.pop("any_id", None)
-    for kind in identified:
-        part.identified_by[kind] = part.identified_by.get(kind, 0) + 1
     if dataset.name == "severe_list":
         keys = []
         for i, kind in enumerate(identified):
@@ -821,16 +825,17 @@ def _identify_subjects(dataset, parsed: dict, id_reasons: dict, any_id, any_labe
         parsed["subject_key"] = pa.array(keys, pa.string())
         parsed["identified_by"] = pa.array(identified, pa.string())
         parsed["case_no"] = pc.fill_null(parsed.get("case_no", pa.nulls(n, pa.string())), "")
+    return np.array(identified, dtype=object)
 
 
-def _identify_simply(dataset, parsed: dict, id_reasons: dict, any_id, n: int, fail, part) -> bool:
+def _identify_simply(dataset, parsed: dict, id_reasons: dict, any_id, n: int, fail, part) -> np.ndarray | None:
     """The usual 双公示 export, all at once: no mixed identifier column, no masked code, no failed code.
-    False (nothing done) for any other file: ``_identify_subjects`` goes row by row."""
+    None (nothing done) for any other file: ``_identify_subjects`` goes row by row."""
     if dataset.name == "severe_list" or any_id is not None or id_reasons:
-        return False
+        return None
     codes = parsed.get("credit_code", pa.nulls(n, pa.string()))
     if pc.any(pc.match_substring(codes, "*")).as_py():
-        return False
+        return None
     person = _mask(pc.equal(parsed.get("subject_type", pa.nulls(n, pa.string())), "自然人"))
     found = {}
     for kind in ("credit_code", "org_code", "reg_no"):
@@ -841,10 +846,12 @@ def _identify_simply(dataset, parsed: dict, id_reasons: dict, any_id, n: int, fa
     parsed["masked_code"] = pa.nulls(n, pa.string())
     has = found["credit_code"] | found["org_code"] | found["reg_no"]
     fail(~person & ~has, _code_label(part), "非自然人的统一社会信用代码为必填项（也可填写组织机构代码或工商注册号）")
-    first = np.select([found["credit_code"], found["org_code"], found["reg_no"]], ["credit_code", "org_code", "reg_no"], "name")
-    for kind, count in zip(*np.unique(first, return_counts=True), strict=True):
-        part.identified_by[str(kind)] = part.identified_by.get(str(kind), 0) + int(count)
-    return True
+    has_id_no = person & _mask(parsed.get("id_no", pa.nulls(n, pa.string())).is_valid())
+    return np.select(
+        [found["credit_code"], found["org_code"], found["reg_no"], has_id_no],
+        ["credit_code", "org_code", "reg_no", "id_no"],
+        "name",
+    ).astype(object)
 
 
 def _one(n: int, i: int) -> np.ndarray:
