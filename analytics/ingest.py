@@ -40,7 +40,15 @@ EVENT_DATES = {"report_date", "established", "listed_on", "decision_date", "file
 # Rejected rows kept in the upload log; the count is always exact.
 MAX_LOGGED_REJECTED_ROWS = 5000
 # Kinds where a placeholder like "/" or "无" stands for an empty cell (text keeps them as written).
-PLACEHOLDER_KINDS = {ds.DATE, ds.AMOUNT, ds.PERCENT, ds.BOOL, ds.SUBJECT_CODE, ds.ORG_CODE, ds.REG_NO}  # 办理时限 is read with its filing date
+PLACEHOLDER_KINDS = {
+    ds.DATE,
+    ds.AMOUNT,
+    ds.PERCENT,
+    ds.BOOL,
+    ds.SUBJECT_CODE,
+    ds.ORG_CODE,
+    ds.REG_NO,
+}  # 办理时限 is read with its filing date
 PREVIEW_ROWS = 20
 # Derived by matching.py after the rows are stored: never compared, so a reload stays unchanged.
 LINKS = ("entity_code", "match_method", "subject_code")
@@ -346,7 +354,9 @@ def _how_to_give(labels: list[str]) -> str:
     return f"如整个文件取同一值，可在命令行加 {sets}，或在上传页面填写这些列后重新导入"
 
 
-def _missing(dataset: ds.Dataset, mapping: dict[int, str], fills: dict[str, str] | None = None, sheet=None) -> list[str]:
+def _missing(
+    dataset: ds.Dataset, mapping: dict[int, str], fills: dict[str, str] | None = None, sheet=None
+) -> list[str]:
     present = set(mapping.values()) | set(_resolve_fills(dataset, fills or {}))
     if dataset.name == "severe_list" and sheet is not None and _title_list_name(sheet):
         present.add("list_name")
@@ -574,7 +584,9 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
         return sheet.headers[by_name[column.name]].strip() or column.label if column.name in by_name else column.label
 
     skipped_kinds = (ds.DEADLINE, ds.ANY_ID)  # read apart, with another column
-    checked = [c for c in dataset.columns if (c.name in by_name or c.name in part.fills) and c.kind not in skipped_kinds]
+    checked = [
+        c for c in dataset.columns if (c.name in by_name or c.name in part.fills) and c.kind not in skipped_kinds
+    ]
     # pyarrow's kernels let go of the GIL: two columns at a time use both cores. Errors keep column order.
     results = _pool.map(lambda c: _parse_column(source(c), c), checked)
     id_reasons: dict[str, np.ndarray] = {}  # failed identifier cells: judged with the row's other identifiers

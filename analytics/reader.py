@@ -113,7 +113,7 @@ class SheetSource:
     header_row: int
     headers: list[str]
     skipped: list[tuple[int, str]]  # the title rows above the header
-    titles: list[str] = []  # their text, each row's filled cells joined (a list's name is often there)
+    titles: list[str]  # their text, each row's filled cells joined (a list's name is often there)
 
     def chunks(self) -> Iterator[Chunk]:
         raise NotImplementedError
@@ -366,6 +366,7 @@ class _CsvSheet(SheetSource):
         self.name, self.header_row, self.headers, self.skipped = None, header_row, headers, titles
         self._source, self._start, self._codec, self._delimiter = source, start, codec, delimiter
         self._chunk_rows = chunk_rows
+        self.titles = []
         self._fast = True  # pyarrow first; pandas once pyarrow has failed
 
     def _stream(self):
@@ -951,6 +952,7 @@ class _ExcelSheet(SheetSource):
         self._first_row = start[0] if start else 0  # leading empty rows are not read
         self._first_column = start[1] if start else 0
         self._percent = percent  # row → columns of the cells formatted as percent (0-based, in the sheet)
+        self.titles = []
 
     def rows(self) -> Iterator[list]:
         rows = itertools.islice(self._loader.get(self.name).iter_rows(), self._first_row, None)
@@ -1044,7 +1046,9 @@ def find_header(rows: list[list[str]], known_headers: set[str]) -> int | None:
 def guess_header(rows: list[list[str]], known_headers: set[str]) -> tuple[int, list[str]] | None:
     """The row a refusal shows as "the header read": the one naming the most known columns, else the first
     with several filled cells (a title row has one)."""
-    filled = [(i, [str(c).strip() for c in row]) for i, row in enumerate(rows) if sum(1 for c in row if str(c).strip()) >= 2]
+    filled = [
+        (i, [str(c).strip() for c in row]) for i, row in enumerate(rows) if sum(1 for c in row if str(c).strip()) >= 2
+    ]
     if not filled:
         return None
     index, cells = max(filled, key=lambda ic: (sum(1 for c in ic[1] if c and header_key(c) in known_headers), -ic[0]))
