@@ -34,6 +34,9 @@ class Column:
     kind: str = TEXT
     required: bool = False
     choices: tuple[str, ...] = ()  # for CHOICE
+    # One value may hold for a whole file (a published list's name, an authority's own export): a file
+    # lacking the column can be given it once (ingest --set, the upload page's fields).
+    one_per_file: bool = False
 
     @property
     def label(self) -> str:
@@ -129,7 +132,7 @@ _add(
         ("point_id", "report_date"),
         (
             Column("point_id", ("要点编号", "工作要点编号", "要点序号"), POINT_ID, True),
-            Column("report_date", ("填报日期", "报送日期", "填报时间"), DATE, True),
+            Column("report_date", ("填报日期", "报送日期", "填报时间"), DATE, True, one_per_file=True),
             Column("progress", ("完成进度", "进度", "完成比例", "完成进度(%)"), PERCENT, True),
             Column("status", ("状态", "推进状态", "进展状态"), CHOICE, True, PROGRESS_STATUSES),
             Column("planned_date", ("计划完成日期", "计划完成时间"), DATE),
@@ -212,16 +215,17 @@ _add(
                 True,
             ),
             Column("legal_rep", ("法定代表人或负责人姓名", "法定代表人", "法人代表", "负责人"), NAME),
-            Column("list_name", ("名单名称", "名单类型", "失信名单名称"), NAME, True),
+            Column("list_name", ("名单名称", "名单类型", "失信名单名称"), NAME, True, one_per_file=True),
             Column(
                 "listed_on",
                 ("列入日期", "列入时间", "认定日期", "发布时间", "公布日期", "发布日期", "公布时间"),
                 DATE,
                 True,
+                one_per_file=True,
             ),
             Column("case_no", ("案号", "文号", "决定文书号", "认定文书号"), DOC),
             Column("removed_on", ("移出日期", "移出时间"), DATE),
-            Column("department", ("认定部门", "认定单位", "列入部门", "执行法院", "发布单位"), NAME),
+            Column("department", ("认定部门", "认定单位", "列入部门", "执行法院", "发布单位"), NAME, one_per_file=True),
             Column("reason", ("列入事由", "列入原因", "失信事由", "失信被执行人行为具体情形", "失信行为"), TEXT),
             Column("domain", ("失信领域", "所属领域"), NAME),
         ),
@@ -252,7 +256,7 @@ _add(
             Column("decision_date", ("处罚决定日期", "处罚日期", "决定日期"), DATE, True),
             Column("valid_until", ("处罚有效期",), DATE),
             Column("publish_until", ("公示截止期",), DATE),
-            Column("authority", ("处罚机关", "执法机关", "实施机关"), NAME, True),
+            Column("authority", ("处罚机关", "执法机关", "实施机关"), NAME, True, one_per_file=True),
             Column("authority_code", ("处罚机关统一社会信用代码",)),
             Column("status", ("当前状态",)),
         )
@@ -277,7 +281,7 @@ _add(
             Column("decision_date", ("许可决定日期", "许可日期", "决定日期"), DATE, True),
             Column("valid_from", ("有效期自",), DATE),
             Column("valid_to", ("有效期至", "截止日期"), DATE),
-            Column("authority", ("许可机关", "审批机关", "实施机关"), NAME, True),
+            Column("authority", ("许可机关", "审批机关", "实施机关"), NAME, True, one_per_file=True),
             Column("authority_code", ("许可机关统一社会信用代码",)),
             Column("status", ("当前状态",)),
         )

@@ -330,11 +330,6 @@ def _match(sheet: SheetSource, dataset: ds.Dataset) -> dict[int, str]:
     return mapping
 
 
-def _missing(dataset: ds.Dataset, mapping: dict[int, str]) -> list[str]:
-    present = set(mapping.values())
-    return [c.label for c in dataset.required if c.name not in present]
-
-
 def _detect(
     sheet: SheetSource, candidates: list[ds.Dataset], fills: dict[str, str], result: IngestResult
 ) -> tuple[ds.Dataset, dict[int, str]]:
@@ -342,16 +337,34 @@ def _detect(
     complete = [(d, m) for d, m in scored if not _missing(d, m, fills, sheet)]
     if complete:
         return max(complete, key=lambda dm: len(dm[1]))
-    best, mapping = max(scored, key=lambda dm: len(dm[1]) - len(_missing(dm[0], dm[1], fills, sheet)))
+
+    def closeness(dm: tuple[ds.Dataset, dict[int, str]]) -> tuple[bool, int]:
+        # A dataset the file can complete by giving one value per missing column comes first: a published
+        # list of names and codes is a severe list lacking its 名单名称, not a register lacking codes.
+        missing = _missing(dm[0], dm[1], fills, sheet)
+        return _all_one_per_file(dm[0], missing), len(dm[1]) - len(missing)
+
+    best, mapping = max(scored, key=closeness)
     missing = _missing(best, mapping, fills, sheet)
-    result.missing = {best.name: missing}
     where = f"工作表「{sheet.name}」" if sheet.name else "文件"
-    raise ReadError(f"{where}缺少{best.title}的必需列：{'、'.join(missing)}。{_how_to_give(missing)}")
+    text = f"{where}缺少{best.title}的必需列：{'、'.join(missing)}。"
+    raise ReadError(text + _how_to_give(best, missing, result))
 
 
-def _how_to_give(labels: list[str]) -> str:
-    sets = " ".join(f"--set {label}=…" for label in labels)
-    return f"如整个文件取同一值，可在命令行加 {sets}，或在上传页面填写这些列后重新导入"
+def _all_one_per_file(dataset: ds.Dataset, labels: list[str]) -> bool:
+    by_label = {c.label: c for c in dataset.columns}
+    return all(by_label[label].one_per_file for label in labels)
+
+
+def _how_to_give(dataset: ds.Dataset, missing: list[str], result: IngestResult | None, flag: str = "") -> str:
+    """How the analyst completes the file; a column that may hold one value for the whole file is offered
+    as fields on the upload page (``result.missing``) and as ``--set``."""
+    if not _all_one_per_file(dataset, missing):
+        return "这些列每行不同，请在导出时选上这些列，或把表头改为标准列名后重新上传"
+    if result is not None:
+        result.missing = {dataset.name: missing}
+    sets = " ".join(f"--set {label}=…" for label in missing)
+    return f"如整个文件取同一值，可在命令行加 {sets}{flag}，或在上传页面填写这些列后重新导入"
 
 
 def _missing(
@@ -379,6 +392,13 @@ def _check_fills(fills: dict[str, str], candidates: list[ds.Dataset]) -> None:
     unknown = [h for h in fills if not any(_resolve_fills(d, {h: fills[h] or "x"}) for d in candidates)]
     if unknown:
         raise ReadError(f"--set 的列名不属于{'或'.join(d.title for d in candidates[:3])}：{'、'.join(unknown)}")
+    per_row = [
+        h
+        for h in fills
+        if not any(d.column(name).one_per_file for d in candidates for name in _resolve_fills(d, {h: fills[h] or "x"}))
+    ]
+    if per_row:
+        raise ReadError(f"这些列每行的值不同，不能整个文件统一填写：{'、'.join(per_row)}；请在文件中提供这些列")
 
 
 def _title_list_name(sheet: SheetSource) -> str | None:
@@ -419,16 +439,15 @@ def _no_match_message(candidates: list[ds.Dataset], opened=None, result: IngestR
         index = ds.header_index(dataset)
         found = {index[nz.header_key(c)]: c for c in cells if c and nz.header_key(c) in index}
         missing = [c.label for c in dataset.required if c.name not in found]
-        scored.append((len(found), -len(missing), dataset, list(found.values()), missing))
-    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        completable = _all_one_per_file(dataset, missing)
+        scored.append((len(found) > 0, completable, len(found) - len(missing), dataset, list(found.values()), missing))
+    scored.sort(key=lambda s: s[:3], reverse=True)
     closest = [s for s in scored[:2] if s[0]]
-    for _, _, dataset, found, missing in closest:
+    for *_, dataset, found, missing in closest:
         text += f"。最接近「{dataset.title}」：识别出 {'、'.join(found)}；缺少必需列 {'、'.join(missing)}"
     if closest:
-        dataset, missing = closest[0][2], closest[0][4]
-        if result is not None:
-            result.missing = {dataset.name: missing}
-        text += f"。{_how_to_give(missing)}（命令行另加 --dataset {dataset.name}）"
+        dataset, missing = closest[0][3], closest[0][5]
+        text += "。" + _how_to_give(dataset, missing, result, f" --dataset {dataset.name}")
     return text
 
 

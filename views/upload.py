@@ -45,7 +45,8 @@ def show_result(index: int, result) -> tuple[str, dict[str, str]] | None:
         for note in result.notes:
             st.info(md(note), icon=":material/info:")
         if result.set_values:
-            given = "，".join(f"{md(k)}＝{md(v)}" for k, v in result.set_values.items())
+            dataset = DATASETS[result.dataset.split(",")[0]]
+            given = "，".join(f"{md(dataset.column(k).label)}＝{md(v)}" for k, v in result.set_values.items())
             st.caption(f"整个文件统一填写：{given}")
         if result.identified_by:
             ways = "，".join(f"{labels.IDENTIFIED_BY.get(k, md(k))} {n:,} 行" for k, n in result.identified_by.items())
