@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from analytics import demo, derive, ingest
-from tests.helpers import credit_code, csv_bytes, query
+from tests.helpers import REAL_EXPORTS, credit_code, csv_bytes, query
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_1980 = ROOT.parent / "shared" / "real-exports" / "fujian_register_1980.csv"
-if not REAL_1980.exists():  # a worktree under /work/wt sits two levels below /work
-    REAL_1980 = Path("/work/shared/real-exports/fujian_register_1980.csv")
+REAL_1980 = REAL_EXPORTS / "fujian_register_1980.csv"
 
 HEADERS = [
     "企业名称",
