@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import duckdb
 import pytest
 
 from analytics import ingest, metrics, store
@@ -259,3 +260,21 @@ def test_the_real_court_export_loads_with_its_list_name(db, tmp_path):
         (None, "91230199744****927K", 1),
         (ORG, None, 28),
     ]
+
+
+def test_migrations_rerun_over_the_new_shape_keep_every_identifier(db):
+    """A restored file whose schema_version was rolled back re-runs 0007: rows named by 组织机构代码 stay so."""
+    [result] = ingest.ingest_paths(
+        db,
+        [REAL_EXPORTS / "court_shixin_export_gbk.csv"],
+        dataset="severe_list",
+        fills={"名单名称": "失信被执行人名单"},
+    )
+    assert result.loaded == 29
+    columns = "subject_key, credit_code, org_code, masked_code, identified_by, case_no, subject_code"
+    before = query(db, f"SELECT {columns} FROM severe_list ORDER BY case_no")
+    with duckdb.connect(db) as con:
+        con.execute("DELETE FROM schema_version WHERE version >= 7")
+    with store.connect(db):
+        pass
+    assert query(db, f"SELECT {columns} FROM severe_list ORDER BY case_no") == before

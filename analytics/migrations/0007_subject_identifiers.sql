@@ -8,18 +8,18 @@
 ALTER TABLE entities ADD COLUMN IF NOT EXISTS reg_no VARCHAR;
 ALTER TABLE entities ADD COLUMN IF NOT EXISTS org_code VARCHAR;
 
-ALTER TABLE penalties ADD COLUMN org_code VARCHAR;
-ALTER TABLE penalties ADD COLUMN reg_no VARCHAR;
-ALTER TABLE penalties ADD COLUMN masked_code VARCHAR;
-ALTER TABLE penalties ADD COLUMN entity_code VARCHAR;
-ALTER TABLE penalties ADD COLUMN match_method VARCHAR;
-ALTER TABLE penalties ADD COLUMN subject_code VARCHAR;
-ALTER TABLE licenses ADD COLUMN org_code VARCHAR;
-ALTER TABLE licenses ADD COLUMN reg_no VARCHAR;
-ALTER TABLE licenses ADD COLUMN masked_code VARCHAR;
-ALTER TABLE licenses ADD COLUMN entity_code VARCHAR;
-ALTER TABLE licenses ADD COLUMN match_method VARCHAR;
-ALTER TABLE licenses ADD COLUMN subject_code VARCHAR;
+ALTER TABLE penalties ADD COLUMN IF NOT EXISTS org_code VARCHAR;
+ALTER TABLE penalties ADD COLUMN IF NOT EXISTS reg_no VARCHAR;
+ALTER TABLE penalties ADD COLUMN IF NOT EXISTS masked_code VARCHAR;
+ALTER TABLE penalties ADD COLUMN IF NOT EXISTS entity_code VARCHAR;
+ALTER TABLE penalties ADD COLUMN IF NOT EXISTS match_method VARCHAR;
+ALTER TABLE penalties ADD COLUMN IF NOT EXISTS subject_code VARCHAR;
+ALTER TABLE licenses ADD COLUMN IF NOT EXISTS org_code VARCHAR;
+ALTER TABLE licenses ADD COLUMN IF NOT EXISTS reg_no VARCHAR;
+ALTER TABLE licenses ADD COLUMN IF NOT EXISTS masked_code VARCHAR;
+ALTER TABLE licenses ADD COLUMN IF NOT EXISTS entity_code VARCHAR;
+ALTER TABLE licenses ADD COLUMN IF NOT EXISTS match_method VARCHAR;
+ALTER TABLE licenses ADD COLUMN IF NOT EXISTS subject_code VARCHAR;
 
 -- The list's key was (credit_code, list_name, listed_on). It is now the subject's key identifier (the
 -- credit code when the row has one, so stored rows keep their identity), the list, the date and the case
@@ -49,29 +49,27 @@ CREATE TABLE severe_list_v7 (
     extra         JSON,
     upload_id     INTEGER
 );
-INSERT INTO severe_list_v7 (
-    subject_key, credit_code, identified_by, name, list_name, listed_on, case_no, removed_on, department, reason,
-    extra, upload_id
-)
-SELECT credit_code, credit_code, 'credit_code', name, list_name, listed_on, '', removed_on, department, reason,
-    extra, upload_id
-FROM severe_list;
+-- BY NAME: a file whose schema_version was rolled back re-runs this over the new shape and keeps every column.
+INSERT INTO severe_list_v7 BY NAME SELECT * FROM severe_list;
+UPDATE severe_list_v7 SET subject_key = credit_code, identified_by = 'credit_code' WHERE subject_key IS NULL;
 DROP TABLE severe_list;
 ALTER TABLE severe_list_v7 RENAME TO severe_list;
 
--- Links of the rows stored before: by credit code, the only identifier they could carry.
+-- Links of the rows stored before: by credit code, the only identifier they could carry (rows linked
+-- already, on a re-run, keep theirs).
 UPDATE severe_list SET subject_code = credit_code,
     entity_code = CASE WHEN credit_code IN (SELECT credit_code FROM entities) THEN credit_code END,
-    match_method = CASE WHEN credit_code IN (SELECT credit_code FROM entities) THEN 'uscc' END;
+    match_method = CASE WHEN credit_code IN (SELECT credit_code FROM entities) THEN 'uscc' END
+WHERE subject_code IS NULL;
 UPDATE penalties SET subject_code = credit_code,
     entity_code = CASE WHEN credit_code IN (SELECT credit_code FROM entities) THEN credit_code END,
     match_method = CASE WHEN credit_code IN (SELECT credit_code FROM entities) THEN 'uscc' END
-WHERE credit_code IS NOT NULL;
+WHERE credit_code IS NOT NULL AND subject_code IS NULL;
 UPDATE licenses SET subject_code = credit_code,
     entity_code = CASE WHEN credit_code IN (SELECT credit_code FROM entities) THEN credit_code END,
     match_method = CASE WHEN credit_code IN (SELECT credit_code FROM entities) THEN 'uscc' END
-WHERE credit_code IS NOT NULL;
+WHERE credit_code IS NOT NULL AND subject_code IS NULL;
 
 -- The values an analyst gave for the whole file (ingest --set, the upload page's fields), and where a list's
 -- name came from when the file had none.
-ALTER TABLE uploads ADD COLUMN set_values JSON;
+ALTER TABLE uploads ADD COLUMN IF NOT EXISTS set_values JSON;
