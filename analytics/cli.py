@@ -1,6 +1,6 @@
 """Command line: the same code the upload page and the dashboard call.
 
-    python -m analytics ingest FILE... [--dataset NAME] [--covers FROM..THROUGH] [--db PATH]
+    python -m analytics ingest FILE... [--dataset NAME] [--set COLUMN=VALUE]... [--covers FROM..THROUGH] [--db PATH]
     python -m analytics metrics [--db PATH] [--as-of YYYY-MM-DD] [--months N]
     python -m analytics demo [--db PATH] [--seed N] [--scale K]
     python -m analytics users add NAME --role viewer|analyst|admin [--password-stdin]
@@ -115,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="文件覆盖的时段，如 2022-01-01..2022-12-31（其间无记录的日子也算已覆盖；名录、名单为快照日期，"
         "可只写一个日期）。默认：文件中最早至最晚的日期，名录、名单为上传当天",
     )
+    ingest.add_argument(
+        "--set",
+        dest="fills",
+        type=_fill,
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="整个文件取同一值的列，如 --set 名单名称=失信被执行人名单（可重复；文件缺这一列或单元格为空时填入）",
+    )
 
     metrics = with_db(commands.add_parser("metrics", help="按截止日期计算全部指标，输出 JSON"))
     metrics.add_argument(
@@ -199,13 +208,22 @@ def run(argv: list[str]) -> int:
     raise CliError(f"未知命令：{args.command}")
 
 
+def _fill(text: str) -> tuple[str, str]:
+    column, sep, value = text.partition("=")
+    if not sep or not column.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"应写作 列名=值，如 名单名称=失信被执行人名单：{text}")
+    return column.strip(), value.strip()
+
+
 def _ingest(args, db: str) -> int:
     from analytics import ingest
 
     for name in args.files:
         if not Path(name).is_file():
             raise CliError(f"文件不存在：{name}")
-    results = ingest.ingest_paths(db, args.files, dataset=args.dataset, user=args.user, covers=args.covers)
+    results = ingest.ingest_paths(
+        db, args.files, dataset=args.dataset, user=args.user, covers=args.covers, fills=dict(args.fills) or None
+    )
     print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
     return 0 if all(r.ok for r in results) else 1
 

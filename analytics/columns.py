@@ -64,7 +64,7 @@ def fast_values(cells: pa.Array, kind: str) -> tuple[pa.Array | None, np.ndarray
         return clean_text(cells)
     if kind == ds.DOC:
         return clean_code(cells)
-    if kind == ds.CODE:
+    if kind in (ds.CODE, ds.SUBJECT_CODE):  # a masked code is not done here: parse_masked_code reads it
         return credit_codes(cells)
     if kind == ds.ID_NO:
         return masked_id_numbers(cells)

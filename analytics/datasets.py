@@ -16,6 +16,11 @@ TEXT, NAME, CODE, DOC, DATE, AMOUNT, PERCENT, POINT_ID, CHOICE, BOOL, DEADLINE, 
     "text", "name", "credit_code", "doc_no", "date", "amount", "percent", "point_id", "choice", "bool", "deadline",
     "id_no",
 )  # fmt: skip
+# A subject's identifiers beyond the register's full credit code: a credit code that may be masked
+# (91230199744****927K), the 组织机构代码, the 工商注册号, and a column that holds any of them or a person's ID
+# number (身份证号码/组织机构代码). See ingest._identify_subjects.
+SUBJECT_CODE, ORG_CODE, REG_NO, ANY_ID = "subject_code", "org_code", "reg_no", "any_id"
+IDENTIFIER_KINDS = (SUBJECT_CODE, ORG_CODE, REG_NO, ANY_ID)
 
 # An export's row counter, dropped unless a dataset maps it (工作要点 does): kept in extra, a renumbered
 # re-export would count every row after an inserted one as updated.
@@ -29,6 +34,9 @@ class Column:
     kind: str = TEXT
     required: bool = False
     choices: tuple[str, ...] = ()  # for CHOICE
+    # One value may hold for a whole file (a published list's name, an authority's own export): a file
+    # lacking the column can be given it once (ingest --set, the upload page's fields).
+    one_per_file: bool = False
 
     @property
     def label(self) -> str:
@@ -66,14 +74,25 @@ _SUBJECT = (
     Column("subject_type", ("行政相对人类别", "相对人类别", "主体类别"), CHOICE, choices=SUBJECT_TYPES),
     Column(
         "credit_code",
-        ("行政相对人代码_1(统一社会信用代码)", "行政相对人代码_1", "统一社会信用代码", "社会信用代码", "信用代码"),
-        CODE,
+        (
+            "行政相对人代码_1(统一社会信用代码)",
+            "行政相对人代码_1",
+            "统一社会信用代码",
+            "社会信用代码",
+            "信用代码",
+            "统一信用代码",
+            "社会统一信用代码",
+        ),
+        SUBJECT_CODE,
     ),
-    Column("legal_rep", ("法定代表人", "法定代表人姓名"), NAME),
+    Column("org_code", ("行政相对人代码_3(组织机构代码)", "行政相对人代码_3", "组织机构代码"), ORG_CODE),
+    Column("reg_no", ("行政相对人代码_2(工商注册号)", "行政相对人代码_2", "工商注册号", "注册号"), REG_NO),
+    Column("legal_rep", ("法定代表人", "法定代表人姓名", "法定代表人或负责人姓名", "法人代表"), NAME),
     Column("legal_rep_id_type", ("法定代表人证件类型",)),
     Column("legal_rep_id_no", ("法定代表人证件号码", "法定代表人身份证号"), ID_NO),
     Column("id_type", ("证件类型",)),
     Column("id_no", ("证件号码", "身份证号码"), ID_NO),
+    Column("any_id", ("身份证号码/组织机构代码", "证件号码/组织机构代码", "身份证号/组织机构代码"), ANY_ID),
 )
 _SOURCE = (
     Column("source_unit", ("数据来源单位", "数据来源"), NAME),
@@ -113,7 +132,7 @@ _add(
         ("point_id", "report_date"),
         (
             Column("point_id", ("要点编号", "工作要点编号", "要点序号"), POINT_ID, True),
-            Column("report_date", ("填报日期", "报送日期", "填报时间"), DATE, True),
+            Column("report_date", ("填报日期", "报送日期", "填报时间"), DATE, True, one_per_file=True),
             Column("progress", ("完成进度", "进度", "完成比例", "完成进度(%)"), PERCENT, True),
             Column("status", ("状态", "推进状态", "进展状态"), CHOICE, True, PROGRESS_STATUSES),
             Column("planned_date", ("计划完成日期", "计划完成时间"), DATE),
@@ -131,11 +150,35 @@ _add(
         (
             Column("credit_code", ("统一社会信用代码", "社会信用代码", "信用代码"), CODE, True),
             Column("name", ("名称", "企业名称", "主体名称", "单位名称"), NAME, True),
-            Column("sector", ("行业", "所属行业", "行业类别", "经营类别"), NAME, True),
-            Column("district", ("所在区", "所属区", "行政区", "所在区县", "注册地区"), NAME, True),
+            # Not required: a real register has neither; analytics/derive.py fills them in (see notes).
+            Column("sector", ("行业", "所属行业", "行业类别", "经营类别"), NAME),
+            Column("district", ("所在区", "所属区", "行政区", "所在区县", "注册地区"), NAME),
             Column("established", ("成立日期", "注册日期", "设立日期"), DATE, True),
             Column("deregistered", ("注销日期", "注销时间"), DATE),
             Column("credit_rating", ("信用等级", "信用评价等级"), TEXT),
+            Column("company_type", ("企业类型", "企业类别", "市场主体类型", "主体类型", "类型")),
+            Column("legal_rep", ("法定代表人", "法人代表", "法定代表人姓名", "法定代表人或负责人姓名", "负责人"), NAME),
+            Column("registered_capital", ("注册资本", "注册资金", "注册资本(万元)")),
+            Column("business_scope", ("经营范围",)),
+            Column("province", ("所在省份", "省份", "所属省份")),
+            Column("city", ("所在城市", "地区", "所属城市", "城市", "所在地市")),
+            Column("address", ("住所", "注册地址", "经营场所", "住所(经营场所)", "地址", "企业地址")),
+            # Normalised as the lists' identifiers are: analytics/matching.py finds a list's subject by them.
+            Column("reg_no", ("工商注册号", "注册号"), REG_NO),
+            Column("org_code", ("组织机构代码",), ORG_CODE),
+        ),
+        notes=(
+            "所在区缺列或为空时依次推导：统一社会信用代码第3–8位（行政区划码，对照 data/xiamen_districts.csv 的"
+            " adcode 与 legacy_adcodes，如 350202 鼓浪屿区、350204 开元区 → 思明区）→ 注册地址中唯一出现的"
+            "厦门区名全称（思明区…）→ 未知。他市主体（行政区划码为 35xxxx 而非 3502xx，或 地区/所在城市 为他市）"
+            "从不归入厦门的区。实测：2019 年福建省企业登记名录 2,175 行厦门主体中 82 % 得到区（信用代码或注册地址）。",
+            "行业缺列或为空时按 data/sector_keywords.csv（关键词 → 行业，可编辑）在经营范围中依表序取第一个命中的"
+            "关键词（“不含…”从句不计），否则为 未分类。",
+            "行业值对照行业词表 data/sectors.csv（行业名与别名，可编辑）；词表外的值按 未分类 载入，"
+            "上传报告逐个列出该值及行数。",
+            "各文本列中只含占位符（N/A、无、/、—、-、空、null、none 等）的单元格视为空。",
+            '上传报告的 derived 字段给出每种推导方式的行数，如 {"district": {"信用代码": 1790, "注册地址": 3,'
+            ' "未知": 382}}。',
         ),
     )
 )
@@ -143,17 +186,50 @@ _add(
     Dataset(
         "severe_list",
         "严重失信主体名单",
-        "列入各类严重失信主体名单的记录；移出日期为空表示仍在名单中。",
-        ("credit_code", "list_name", "listed_on"),
+        "列入各类严重失信主体名单的记录；移出日期为空表示仍在名单中。主体可由统一社会信用代码、组织机构代码、"
+        "工商注册号、打码的代码或身份证号码识别，都没有时按名称（标记为按名称识别）；文件带案号时每个案件一条。",
+        ("subject_key", "list_name", "listed_on", "case_no"),
         (
-            Column("credit_code", ("统一社会信用代码", "社会信用代码", "信用代码"), CODE, True),
-            Column("name", ("主体名称", "名称", "企业名称", "失信主体名称"), NAME, True),
-            Column("list_name", ("名单名称", "名单类型", "失信名单名称"), NAME, True),
-            Column("listed_on", ("列入日期", "列入时间", "认定日期"), DATE, True),
+            Column(
+                "credit_code",
+                ("统一社会信用代码", "社会信用代码", "信用代码", "统一信用代码", "社会统一信用代码"),
+                SUBJECT_CODE,
+            ),
+            Column("org_code", ("组织机构代码",), ORG_CODE),
+            Column("reg_no", ("工商注册号", "注册号"), REG_NO),
+            Column("any_id", ("身份证号码/组织机构代码", "证件号码/组织机构代码", "身份证号/组织机构代码"), ANY_ID),
+            Column("id_no", ("身份证号码", "身份证号", "证件号码"), ID_NO),
+            Column(
+                "name",
+                (
+                    "主体名称",
+                    "名称",
+                    "企业名称",
+                    "失信主体名称",
+                    "被执行人姓名/名称",
+                    "失信被执行人名称",
+                    "被执行人名称",
+                    "当事人名称",
+                ),
+                NAME,
+                True,
+            ),
+            Column("legal_rep", ("法定代表人或负责人姓名", "法定代表人", "法人代表", "负责人"), NAME),
+            Column("list_name", ("名单名称", "名单类型", "失信名单名称"), NAME, True, one_per_file=True),
+            Column(
+                "listed_on",
+                ("列入日期", "列入时间", "认定日期", "发布时间", "公布日期", "发布日期", "公布时间"),
+                DATE,
+                True,
+                one_per_file=True,
+            ),
+            Column("case_no", ("案号", "文号", "决定文书号", "认定文书号"), DOC),
             Column("removed_on", ("移出日期", "移出时间"), DATE),
-            Column("department", ("认定部门", "认定单位", "列入部门"), NAME),
-            Column("reason", ("列入事由", "列入原因", "失信事由"), TEXT),
+            Column("department", ("认定部门", "认定单位", "列入部门", "执行法院", "发布单位"), NAME, one_per_file=True),
+            Column("reason", ("列入事由", "列入原因", "失信事由", "失信被执行人行为具体情形", "失信行为"), TEXT),
+            Column("domain", ("失信领域", "所属领域"), NAME),
         ),
+        subject_rule=True,
     )
 )
 _add(
@@ -180,7 +256,7 @@ _add(
             Column("decision_date", ("处罚决定日期", "处罚日期", "决定日期"), DATE, True),
             Column("valid_until", ("处罚有效期",), DATE),
             Column("publish_until", ("公示截止期",), DATE),
-            Column("authority", ("处罚机关", "执法机关", "实施机关"), NAME, True),
+            Column("authority", ("处罚机关", "执法机关", "实施机关"), NAME, True, one_per_file=True),
             Column("authority_code", ("处罚机关统一社会信用代码",)),
             Column("status", ("当前状态",)),
         )
@@ -205,7 +281,7 @@ _add(
             Column("decision_date", ("许可决定日期", "许可日期", "决定日期"), DATE, True),
             Column("valid_from", ("有效期自",), DATE),
             Column("valid_to", ("有效期至", "截止日期"), DATE),
-            Column("authority", ("许可机关", "审批机关", "实施机关"), NAME, True),
+            Column("authority", ("许可机关", "审批机关", "实施机关"), NAME, True, one_per_file=True),
             Column("authority_code", ("许可机关统一社会信用代码",)),
             Column("status", ("当前状态",)),
         )

@@ -6,7 +6,7 @@ file in the repository differs from what the code says.
 
 from __future__ import annotations
 
-from analytics.datasets import DATASETS, DOC, ROW_COUNTER, Dataset
+from analytics.datasets import ANY_ID, DATASETS, DOC, ORG_CODE, REG_NO, ROW_COUNTER, SUBJECT_CODE, Dataset
 from analytics.settings import PROJECT_ROOT
 
 DATASETS_MD = PROJECT_ROOT / "docs" / "datasets.md"
@@ -24,11 +24,21 @@ KIND_ZH = {
     "bool": "是/否",
     "deadline": "日期或天数",
     "id_no": "证件号码（仅存脱敏值）",
+    SUBJECT_CODE: "统一社会信用代码，可为打码形式（如 91230199744****927K）",
+    ORG_CODE: "组织机构代码（GB 11714 校验，可带连字符）",
+    REG_NO: "工商注册号（15 位，MOD 11,10 校验）",
+    ANY_ID: "统一社会信用代码、组织机构代码、工商注册号或身份证号码（按形状识别）",
+}
+
+
+# Key parts the loader computes rather than reads.
+KEY_LABELS = {
+    "subject_key": "主体（统一社会信用代码，否则组织机构代码、工商注册号；打码代码或证件号码连同名称；否则名称）",
 }
 
 
 def _dataset_section(dataset: Dataset) -> str:
-    key = " + ".join(dataset.column(k).label for k in dataset.key)
+    key = " + ".join(KEY_LABELS.get(k) or dataset.column(k).label for k in dataset.key)
     lines = [
         f"## `{dataset.name}` — {dataset.title}",
         "",
@@ -39,10 +49,12 @@ def _dataset_section(dataset: Dataset) -> str:
     ]
     if dataset.subject_rule:
         lines.append("- 统一社会信用代码 is required unless 行政相对人类别 is 自然人; ID numbers are stored masked.")
+    lines += [f"- {note}" for note in dataset.notes]
     lines += ["", "| column | required | kind | accepted headers |", "|---|---|---|---|"]
     for col in dataset.columns:
         kind = KIND_ZH[col.kind] + (f"：{'/'.join(col.choices)}" if col.choices else "")
         headers = "、".join(col.headers)
+        kind += "；可整个文件统一填写（--set）" if col.one_per_file else ""
         lines.append(f"| `{col.name}` | {'yes' if col.required else ''} | {kind} | {headers} |")
     return "\n".join(lines)
 

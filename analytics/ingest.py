@@ -17,6 +17,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import audit, columns, coverage, snapshots, store
+from analytics import audit, columns, coverage, derive, matching, snapshots, store
 from analytics import datasets as ds
 from analytics import normalize as nz
 from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
@@ -39,8 +40,18 @@ EVENT_DATES = {"report_date", "established", "listed_on", "decision_date", "file
 # Rejected rows kept in the upload log; the count is always exact.
 MAX_LOGGED_REJECTED_ROWS = 5000
 # Kinds where a placeholder like "/" or "无" stands for an empty cell (text keeps them as written).
-PLACEHOLDER_KINDS = {ds.DATE, ds.AMOUNT, ds.PERCENT, ds.BOOL}  # 办理时限 is read with its filing date
+PLACEHOLDER_KINDS = {
+    ds.DATE,
+    ds.AMOUNT,
+    ds.PERCENT,
+    ds.BOOL,
+    ds.SUBJECT_CODE,
+    ds.ORG_CODE,
+    ds.REG_NO,
+}  # 办理时限 is read with its filing date
 PREVIEW_ROWS = 20
+# Derived by matching.py after the rows are stored: never compared, so a reload stays unchanged.
+LINKS = ("entity_code", "match_method", "subject_code")
 # Columns the rejected-rows download adds to the file's own: on reload they are bookkeeping, not data.
 REJECT_COLUMNS = ("工作表", "行号", "错误原因")
 
@@ -75,6 +86,17 @@ class IngestResult:
     # Per dataset loaded: the period the file covers (coverage.py), as recorded in upload_coverage.
     coverage: dict[str, tuple[date, date]] = field(default_factory=dict)
     cleaned_cells: int = 0  # cells that held invisible format characters (bidi overrides …), removed
+    # Values given for the whole file (--set, the upload page's fields; a list's name from its title row):
+    # canonical column → value, and where a value came from when the analyst did not give it.
+    set_values: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # What a refused file lacked, for the upload page's fields: the closest dataset and its missing columns.
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    # How the subjects were identified: rows by identifier kind (credit_code, org_code, … name).
+    identified_by: dict[str, int] = field(default_factory=dict)
+    # Register values the file did not carry, by column and how they were found (derive.py), and warnings.
+    derived: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -94,6 +116,11 @@ class IngestResult:
             "errors": self.errors,
             "message": self.message,
             "cleaned_cells": self.cleaned_cells,
+            "set_values": self.set_values,
+            "notes": self.notes,
+            "identified_by": self.identified_by,
+            "derived": self.derived,
+            "warnings": self.warnings,
         }
 
 
@@ -107,6 +134,11 @@ class _Part:
     index: int = 0  # among the sheets of its dataset, in file order
     extra_headers: list[str] = field(default_factory=list)  # its unknown columns, kept in extra
     cleaned_cells: int = 0  # cells that held invisible format characters, in the pass being read
+    fills: dict[str, str] = field(default_factory=dict)  # canonical column → value for its empty cells
+    notes: list[str] = field(default_factory=list)  # for the upload report, in the pass being read
+    identified_by: dict[str, int] = field(default_factory=dict)  # rows by identifier kind, in the pass being read
+    derived: dict[str, Counter] = field(default_factory=dict)  # derive.entities' counts, in that pass
+    unknown_sectors: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -145,10 +177,12 @@ def ingest_paths(
     dataset: str | None = None,
     user: str | None = None,
     covers: tuple[date, date] | None = None,
+    fills: dict[str, str] | None = None,
 ) -> list[IngestResult]:
     """Load files in order; each in its own transaction. A file is read from disk in pieces, not held whole.
     ``covers``: the period the files cover, as the analyst states it (coverage.parse_covers); by default
-    each file's own dates, or the upload day for the register and the lists."""
+    each file's own dates, or the upload day for the register and the lists. ``fills``: header → value for
+    the whole file (ingest --set): it fills that column where the file has none or the cell is empty."""
     results = []
     for path in paths:
         path = Path(path)
@@ -159,7 +193,7 @@ def ingest_paths(
         except OSError as exc:
             results.append(IngestResult(file=str(path), message=f"无法读取文件：{exc.strerror or exc}"))
             continue
-        results.append(_ingest(db_path, source, path.name, dataset, user, covers))
+        results.append(_ingest(db_path, source, path.name, dataset, user, covers, fills))
     return results
 
 
@@ -170,8 +204,9 @@ def ingest_bytes(
     dataset: str | None = None,
     user: str | None = None,
     covers: tuple[date, date] | None = None,
+    fills: dict[str, str] | None = None,
 ) -> IngestResult:
-    return _ingest(db_path, FileData(data), file_name, dataset, user, covers)
+    return _ingest(db_path, FileData(data), file_name, dataset, user, covers, fills)
 
 
 def _ingest(
@@ -181,6 +216,7 @@ def _ingest(
     dataset: str | None,
     user: str | None,
     covers: tuple[date, date] | None = None,
+    fills: dict[str, str] | None = None,
 ) -> IngestResult:
     result = IngestResult(file=file_name)
     settings = load_settings()
@@ -190,11 +226,16 @@ def _ingest(
         if dataset is not None and dataset not in ds.UPLOADABLE:
             raise ReadError(f"未知的数据集：{dataset}（可选：{'、'.join(ds.UPLOADABLE)}）")
         candidates = [ds.DATASETS[dataset]] if dataset else [ds.DATASETS[n] for n in ds.UPLOADABLE]
+        _check_fills(fills or {}, candidates)
         opened = open_file(data, file_name, _known_headers(candidates))
         result.encoding = opened.encoding
-        parts = [_Part(sheet, *_detect(sheet, candidates)) for sheet in opened.sheets]
+        parts = [_Part(sheet, *_detect(sheet, candidates, fills or {}, result)) for sheet in opened.sheets]
         if not parts:
-            raise ReadError(_no_match_message(candidates))
+            raise ReadError(_no_match_message(candidates, opened, result))
+        for part in parts:
+            part.fills = _resolve_fills(part.dataset, fills or {})
+            _list_name_from_title(part, result)
+            result.set_values |= part.fills
     except ReadError as exc:
         return _refuse(db_path, result, data, str(exc), user)
     result.dataset = ",".join(dict.fromkeys(p.dataset.name for p in parts))
@@ -223,6 +264,7 @@ def _ingest(
                     result.loaded += loaded
                     result.updated += updated
                     result.unchanged += unchanged
+                _relink(con, staged, result.upload_id)
                 _log_upload(con, result, digest, user, "loaded")
                 audit.record_upload(con, user, result, "loaded")
                 _pause_for_tests()
@@ -288,25 +330,125 @@ def _match(sheet: SheetSource, dataset: ds.Dataset) -> dict[int, str]:
     return mapping
 
 
-def _missing(dataset: ds.Dataset, mapping: dict[int, str]) -> list[str]:
-    present = set(mapping.values())
+def _detect(
+    sheet: SheetSource, candidates: list[ds.Dataset], fills: dict[str, str], result: IngestResult
+) -> tuple[ds.Dataset, dict[int, str]]:
+    scored = [(d, _match(sheet, d)) for d in candidates]
+    complete = [(d, m) for d, m in scored if not _missing(d, m, fills, sheet)]
+    if complete:
+        return max(complete, key=lambda dm: len(dm[1]))
+
+    def closeness(dm: tuple[ds.Dataset, dict[int, str]]) -> tuple[bool, int]:
+        # A dataset the file can complete by giving one value per missing column comes first: a published
+        # list of names and codes is a severe list lacking its 名单名称, not a register lacking codes.
+        missing = _missing(dm[0], dm[1], fills, sheet)
+        return _all_one_per_file(dm[0], missing), len(dm[1]) - len(missing)
+
+    best, mapping = max(scored, key=closeness)
+    missing = _missing(best, mapping, fills, sheet)
+    where = f"工作表「{sheet.name}」" if sheet.name else "文件"
+    text = f"{where}缺少{best.title}的必需列：{'、'.join(missing)}。"
+    raise ReadError(text + _how_to_give(best, missing, result))
+
+
+def _all_one_per_file(dataset: ds.Dataset, labels: list[str]) -> bool:
+    by_label = {c.label: c for c in dataset.columns}
+    return all(by_label[label].one_per_file for label in labels)
+
+
+def _how_to_give(dataset: ds.Dataset, missing: list[str], result: IngestResult | None, flag: str = "") -> str:
+    """How the analyst completes the file; a column that may hold one value for the whole file is offered
+    as fields on the upload page (``result.missing``) and as ``--set``."""
+    if not _all_one_per_file(dataset, missing):
+        return "这些列每行不同，请在导出时选上这些列，或把表头改为标准列名后重新上传"
+    if result is not None:
+        result.missing = {dataset.name: missing}
+    sets = " ".join(f"--set {label}=…" for label in missing)
+    return f"如整个文件取同一值，可在命令行加 {sets}{flag}，或在上传页面填写这些列后重新导入"
+
+
+def _missing(
+    dataset: ds.Dataset, mapping: dict[int, str], fills: dict[str, str] | None = None, sheet=None
+) -> list[str]:
+    present = set(mapping.values()) | set(_resolve_fills(dataset, fills or {}))
+    if dataset.name == "severe_list" and sheet is not None and _title_list_name(sheet):
+        present.add("list_name")
     return [c.label for c in dataset.required if c.name not in present]
 
 
-def _detect(sheet: SheetSource, candidates: list[ds.Dataset]) -> tuple[ds.Dataset, dict[int, str]]:
-    scored = [(d, _match(sheet, d)) for d in candidates]
-    complete = [(d, m) for d, m in scored if not _missing(d, m)]
-    if complete:
-        return max(complete, key=lambda dm: len(dm[1]))
-    best, mapping = max(scored, key=lambda dm: len(dm[1]) - len(_missing(*dm)))
-    where = f"工作表「{sheet.name}」" if sheet.name else "文件"
-    raise ReadError(f"{where}缺少{best.title}的必需列：{'、'.join(_missing(best, mapping))}")
+def _resolve_fills(dataset: ds.Dataset, fills: dict[str, str]) -> dict[str, str]:
+    """``fills`` (any accepted header of the dataset → value) by canonical column."""
+    index = ds.header_index(dataset)
+    names = {c.name for c in dataset.columns}
+    resolved = {}
+    for header, value in fills.items():
+        name = index.get(nz.header_key(header)) or (header if header in names else None)
+        if name and nz.clean_text(value) is not None:
+            resolved[name] = nz.clean_text(value)
+    return resolved
 
 
-def _no_match_message(candidates: list[ds.Dataset]) -> str:
+def _check_fills(fills: dict[str, str], candidates: list[ds.Dataset]) -> None:
+    unknown = [h for h in fills if not any(_resolve_fills(d, {h: fills[h] or "x"}) for d in candidates)]
+    if unknown:
+        raise ReadError(f"--set 的列名不属于{'或'.join(d.title for d in candidates[:3])}：{'、'.join(unknown)}")
+    per_row = [
+        h
+        for h in fills
+        if not any(d.column(name).one_per_file for d in candidates for name in _resolve_fills(d, {h: fills[h] or "x"}))
+    ]
+    if per_row:
+        raise ReadError(f"这些列每行的值不同，不能整个文件统一填写：{'、'.join(per_row)}；请在文件中提供这些列")
+
+
+def _title_list_name(sheet: SheetSource) -> str | None:
+    """A list's name as published lists give it: in a title row above the header, else in the sheet's name,
+    when either names a 名单."""
+    for text in [*getattr(sheet, "titles", []), sheet.name or ""]:
+        text = nz.clean_text(text)
+        if text and "名单" in text and len(text) <= 100:
+            return text
+    return None
+
+
+def _list_name_from_title(part: _Part, result: IngestResult) -> None:
+    if part.dataset.name != "severe_list" or "list_name" in part.mapping.values() or "list_name" in part.fills:
+        return
+    if name := _title_list_name(part.sheet):
+        part.fills["list_name"] = name
+        where = "标题行" if name in [nz.clean_text(t) for t in getattr(part.sheet, "titles", [])] else "工作表名称"
+        result.notes.append(f"名单名称取自{where}：{name}")
+
+
+def _no_match_message(candidates: list[ds.Dataset], opened=None, result: IngestResult | None = None) -> str:
+    """What a refusal teaches: the header row read, and for the two closest datasets the columns recognised
+    and the required ones missing, with how to give them."""
     if len(candidates) == 1:
-        return f"未找到{candidates[0].title}的表头，请确认文件内容与所选数据集一致"
-    return "表头与任何数据集都不匹配：未识别出数据集（请确认表头为系统导出的标准列名）"
+        text = f"未找到{candidates[0].title}的表头，请确认文件内容与所选数据集一致"
+    else:
+        text = "表头与任何数据集都不匹配：未识别出数据集（请确认表头为系统导出的标准列名）"
+    guesses = getattr(opened, "header_guesses", None) or []
+    if not guesses:
+        return text
+    sheet, row, cells = guesses[0]
+    where = f"工作表「{sheet}」" if sheet else ""
+    shown = "、".join(c or "（空）" for c in cells[:20]) + ("…" if len(cells) > 20 else "")
+    text += f"。读作表头的是{where}第 {row} 行：{shown}"
+    scored = []
+    for dataset in candidates:
+        index = ds.header_index(dataset)
+        found = {index[nz.header_key(c)]: c for c in cells if c and nz.header_key(c) in index}
+        missing = [c.label for c in dataset.required if c.name not in found]
+        completable = _all_one_per_file(dataset, missing)
+        scored.append((len(found) > 0, completable, len(found) - len(missing), dataset, list(found.values()), missing))
+    scored.sort(key=lambda s: s[:3], reverse=True)
+    closest = [s for s in scored[:2] if s[0]]
+    for *_, dataset, found, missing in closest:
+        text += f"。最接近「{dataset.title}」：识别出 {'、'.join(found)}；缺少必需列 {'、'.join(missing)}"
+    if closest:
+        dataset, missing = closest[0][3], closest[0][5]
+        text += "。" + _how_to_give(dataset, missing, result, f" --dataset {dataset.name}")
+    return text
 
 
 # --- validation ----------------------------------------------------------------
@@ -321,6 +463,8 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
         read = IngestResult(file=result.file)
         for part in parts:
             part.cleaned_cells = 0
+            part.identified_by, part.notes = {}, []
+            part.derived, part.unknown_sectors = {}, Counter()
         try:
             _read_parts(con, parts, staged, read)
             break
@@ -336,6 +480,11 @@ def _stage(con, parts: list[_Part], result: IngestResult) -> list[_Staged]:
     result.rejected = 0 if result.rejected_rows is None else len(result.rejected_rows)
     result.extra_columns = list(dict.fromkeys(h for p in parts for h in p.extra_headers))
     result.cleaned_cells = sum(p.cleaned_cells for p in parts)
+    for part in parts:
+        for kind, count in part.identified_by.items():
+            result.identified_by[kind] = result.identified_by.get(kind, 0) + count
+        result.notes += part.notes
+    result.derived, result.warnings = derive.summary(parts)
     return list(staged.values())
 
 
@@ -440,13 +589,35 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
                 {"sheet": sheet.name, "row": int(chunk.rows[i]), "column": column_label, "reason": reason}
             )
 
-    checked = [c for c in dataset.columns if c.name in by_name and c.kind != ds.DEADLINE]
+    def source(column: ds.Column) -> pa.ChunkedArray:
+        """The column's cells, a value given for the whole file (--set) in its empty ones."""
+        value = part.fills.get(column.name)
+        if column.name not in by_name:
+            return pa.chunked_array([pa.array(np.full(n, value, dtype=object), pa.string())])
+        raw = table.column(by_name[column.name])
+        if value is None:
+            return raw
+        return pc.if_else(pc.match_substring_regex(raw, columns.BLANK), value, raw)
+
+    def label_of(column: ds.Column) -> str:
+        return sheet.headers[by_name[column.name]].strip() or column.label if column.name in by_name else column.label
+
+    skipped_kinds = (ds.DEADLINE, ds.ANY_ID)  # read apart, with another column
+    checked = [
+        c for c in dataset.columns if (c.name in by_name or c.name in part.fills) and c.kind not in skipped_kinds
+    ]
     # pyarrow's kernels let go of the GIL: two columns at a time use both cores. Errors keep column order.
-    results = _pool.map(lambda c: _parse_column(table.column(by_name[c.name]), c), checked)
+    results = _pool.map(lambda c: _parse_column(source(c), c), checked)
+    id_reasons: dict[str, np.ndarray] = {}  # failed identifier cells: judged with the row's other identifiers
     for column, (values, reasons) in zip(checked, results, strict=True):
-        label = sheet.headers[by_name[column.name]].strip() or column.label
+        label = label_of(column)
+        if column.kind in (ds.TEXT, ds.NAME):
+            values = derive.blank_placeholders(values)
         invalid[column.name] = np.zeros(n, dtype=bool) if reasons is None else reasons != None  # noqa: E711
-        if reasons is not None:
+        if reasons is not None and column.kind in ds.IDENTIFIER_KINDS and dataset.subject_rule:
+            id_reasons[label] = reasons
+            values = pc.if_else(pa.array(invalid[column.name]), pa.scalar(None, values.type), values)
+        elif reasons is not None:
             fail(invalid[column.name], label, reasons)
         if column.required:
             fail(_mask(values.is_null()) & ~invalid[column.name], label, "必填项为空")
@@ -469,12 +640,19 @@ def _check(chunk: Chunk, part: _Part, unknown: list[int]) -> _Checked:
         fail(reasons != None, label, reasons)  # noqa: E711 - elementwise on an object array
         parsed["deadline"] = pa.array(deadlines, pa.date32())
 
+    if dataset.name == "entities":
+        derive.add_counts(part, *derive.entities(parsed, n))
     if dataset.subject_rule:
-        _apply_subject_rule(parsed, invalid, n, fail, sheet, by_name)
+        any_id = table.column(by_name["any_id"]) if "any_id" in by_name else None
+        any_label = label_of(dataset.column("any_id")) if any_id is not None else ""
+        identified = _identify_subjects(dataset, parsed, id_reasons, any_id, any_label, n, fail, part)
     error_list.sort(key=lambda e: e["row"])
 
     accepted_mask = np.ones(n, dtype=bool)
     accepted_mask[list(row_errors)] = False
+    if dataset.subject_rule:  # the loaded rows only, so that the counts add up to what the report says loaded
+        for kind, count in zip(*np.unique(identified[accepted_mask], return_counts=True), strict=True):
+            part.identified_by[str(kind)] = part.identified_by.get(str(kind), 0) + int(count)
     positions = np.flatnonzero(accepted_mask)
     keep = pa.array(accepted_mask)
     accepted = {"_row": pa.array(chunk.rows[positions])}
@@ -543,6 +721,9 @@ _PARSERS = {
     ds.POINT_ID: nz.parse_point_id,
     ds.BOOL: nz.parse_bool,
     ds.ID_NO: nz.mask_id_number,
+    ds.SUBJECT_CODE: nz.parse_masked_code,
+    ds.ORG_CODE: nz.parse_org_code,
+    ds.REG_NO: nz.parse_reg_no,
 }
 
 
@@ -589,16 +770,130 @@ def _parse_column(raw: pa.ChunkedArray, column: ds.Column) -> tuple[pa.Array, np
     return typed, np.array(reasons, dtype=object)[codes.to_numpy(zero_copy_only=False)]
 
 
-def _apply_subject_rule(parsed: dict, invalid: dict, n: int, fail, sheet: SheetSource, by_name: dict) -> None:
-    """Natural persons carry no credit code; everyone else must have one."""
-    subject_type = parsed.get("subject_type", pa.nulls(n, pa.string()))
+def _identify_subjects(
+    dataset, parsed: dict, id_reasons: dict, any_id, any_label: str, n: int, fail, part
+) -> np.ndarray:
+    """Who each row names. Identifiers: a 统一社会信用代码 (full or masked), a 组织机构代码, a 工商注册号, and for
+    a natural person an ID number (stored masked); a column such as 身份证号码/组织机构代码 may hold any of them.
+    A row loads when it carries at least one valid identifier (an identifier failing its check beside a valid
+    one is dropped, with a note); a row whose identifiers all fail is rejected with their reasons. Penalties and
+    licences need one unless the subject is a natural person; a list row without any loads on its name alone,
+    marked as identified by name. Returns, per row, the identifier kind it is known by (or "name")."""
+    simply = _identify_simply(dataset, parsed, id_reasons, any_id, n, fail, part)
+    if simply is not None:
+        return simply
+    name_column = "subject_name" if "subject_name" in parsed else "name"
+    names = parsed.get(name_column, pa.nulls(n, pa.string())).to_pylist()
+    columns_ = {k: parsed.get(k, pa.nulls(n, pa.string())).to_pylist() for k in ("credit_code", "org_code", "reg_no")}
+    masked = [None] * n
+    for i, code in enumerate(columns_["credit_code"]):
+        if code and "*" in code:
+            masked[i], columns_["credit_code"][i] = code, None
+    columns_["masked_code"] = masked
+    ids = parsed.get("id_no", pa.nulls(n, pa.string())).to_pylist()
+    reasons = {label: list(r) for label, r in id_reasons.items()}
+    if any_id is not None:
+        seen: dict[tuple, object] = {}
+        any_reasons = [None] * n
+        for i, cell in enumerate(any_id.to_pylist()):
+            if nz.is_placeholder(cell):
+                continue
+            key = (cell, names[i])
+            if key not in seen:
+                try:
+                    seen[key] = nz.classify_identifier(cell, names[i])
+                except nz.Invalid as exc:
+                    seen[key] = exc
+            found = seen[key]
+            if isinstance(found, nz.Invalid):
+                any_reasons[i] = str(found)
+            elif found is not None:
+                kind, value = found
+                target = ids if kind == "id_no" else columns_[kind]
+                if target[i] is None:
+                    target[i] = value
+        reasons[any_label] = any_reasons
+
+    subject_type = parsed.get("subject_type", pa.nulls(n, pa.string())).to_pylist()
+    if dataset.name == "severe_list":
+        person = [ids[i] is not None and not any(columns_[k][i] for k in columns_) for i in range(n)]
+    else:
+        person = [t == "自然人" for t in subject_type]
+    kinds = ("credit_code", "org_code", "reg_no", "masked_code")
+    identified = []
+    dropped = 0
+    for i in range(n):
+        if person[i] and dataset.name != "severe_list":
+            for k in kinds:  # natural persons carry no credit code (some exports put the ID number there)
+                columns_[k][i] = None
+        kind = next((k for k in kinds if columns_[k][i]), None) or ("id_no" if ids[i] else None)
+        failed = [(label, r[i]) for label, r in reasons.items() if r[i] is not None]
+        if failed and kind is None:
+            for label, reason in failed:
+                fail(_one(n, i), label, reason)
+        elif failed:
+            dropped += 1
+        if kind is None and not failed and dataset.name != "severe_list" and not person[i]:
+            label = next(iter(id_reasons), None) or _code_label(part)
+            fail(_one(n, i), label, "非自然人的统一社会信用代码为必填项（也可填写组织机构代码或工商注册号）")
+        identified.append(kind or "name")
+    if dropped:
+        part.notes.append(f"{dropped} 行的某个代码未通过校验而被忽略，这些行以同一行的其他代码识别")
+    for k in kinds:
+        parsed[k] = pa.array(columns_[k], pa.string())
+    if "id_no" in parsed or any(ids):
+        parsed["id_no"] = pa.array(ids, pa.string())
+    parsed.pop("any_id", None)
+    if dataset.name == "severe_list":
+        keys = []
+        for i, kind in enumerate(identified):
+            if kind in ("credit_code", "org_code", "reg_no"):
+                keys.append(columns_[kind][i])
+            elif kind in ("masked_code", "id_no"):  # a masked code is shared by strangers: with the name
+                keys.append(f"{(columns_['masked_code'][i] or ids[i])} {nz.name_key(names[i]) or ''}")
+            else:
+                keys.append(f"名称:{nz.name_key(names[i]) or ''}")
+        parsed["subject_key"] = pa.array(keys, pa.string())
+        parsed["identified_by"] = pa.array(identified, pa.string())
+        parsed["case_no"] = pc.fill_null(parsed.get("case_no", pa.nulls(n, pa.string())), "")
+    return np.array(identified, dtype=object)
+
+
+def _identify_simply(dataset, parsed: dict, id_reasons: dict, any_id, n: int, fail, part) -> np.ndarray | None:
+    """The usual 双公示 export, all at once: no mixed identifier column, no masked code, no failed code.
+    None (nothing done) for any other file: ``_identify_subjects`` goes row by row."""
+    if dataset.name == "severe_list" or any_id is not None or id_reasons:
+        return None
     codes = parsed.get("credit_code", pa.nulls(n, pa.string()))
-    person = _mask(pc.equal(subject_type, "自然人"))
-    codes = pc.if_else(pa.array(person), pa.scalar(None, pa.string()), codes)
-    label = sheet.headers[by_name["credit_code"]].strip() if "credit_code" in by_name else "统一社会信用代码"
-    empty = _mask(codes.is_null()) & ~invalid.get("credit_code", np.zeros(n, dtype=bool))
-    fail(~person & empty, label, "非自然人的统一社会信用代码为必填项")
-    parsed["credit_code"] = codes
+    if pc.any(pc.match_substring(codes, "*")).as_py():
+        return None
+    person = _mask(pc.equal(parsed.get("subject_type", pa.nulls(n, pa.string())), "自然人"))
+    found = {}
+    for kind in ("credit_code", "org_code", "reg_no"):
+        values = parsed.get(kind, pa.nulls(n, pa.string()))
+        values = pc.if_else(pa.array(person), pa.scalar(None, pa.string()), values)
+        parsed[kind] = values
+        found[kind] = _mask(values.is_valid())
+    parsed["masked_code"] = pa.nulls(n, pa.string())
+    has = found["credit_code"] | found["org_code"] | found["reg_no"]
+    fail(~person & ~has, _code_label(part), "非自然人的统一社会信用代码为必填项（也可填写组织机构代码或工商注册号）")
+    has_id_no = person & _mask(parsed.get("id_no", pa.nulls(n, pa.string())).is_valid())
+    return np.select(
+        [found["credit_code"], found["org_code"], found["reg_no"], has_id_no],
+        ["credit_code", "org_code", "reg_no", "id_no"],
+        "name",
+    ).astype(object)
+
+
+def _one(n: int, i: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[i] = True
+    return mask
+
+
+def _code_label(part) -> str:
+    by_name = {name: position for position, name in part.mapping.items()}
+    return part.sheet.headers[by_name["credit_code"]].strip() if "credit_code" in by_name else "统一社会信用代码"
 
 
 # --- writing -------------------------------------------------------------------
@@ -695,7 +990,7 @@ def _upsert(con, staged: _Staged, upload_id: int) -> tuple[int, int, int]:
 
     keys = ", ".join(dataset.key)
     key_match = " AND ".join(f"t.{k} = s.{k}" for k in dataset.key)
-    compared = [name for name in names if name != "upload_id" and name not in dataset.key]
+    compared = [name for name in names if name != "upload_id" and name not in dataset.key and name not in LINKS]
     differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compared) or "FALSE"
     # Stored rows the file changes. Found by a hash of the compared columns first, so the join over a
     # whole table holds keys and hashes, not whole rows (a reload of 1.5 million rows needed 3.5 GB);
@@ -723,6 +1018,15 @@ def _upsert(con, staged: _Staged, upload_id: int) -> tuple[int, int, int]:
     ).fetchall()[0][0]
     con.execute(f"DROP TABLE {stage}")
     return inserted - updated, updated, staged.rows - inserted
+
+
+def _relink(con, staged: list[_Staged], upload_id: int) -> None:
+    """Match the subjects the file wrote to the register (matching.py); a new register re-matches them all."""
+    names = {s.dataset.name for s in staged if s.rows}
+    if "entities" in names:
+        matching.relink(con)
+    else:
+        matching.relink(con, [n for n in matching.SUBJECT_TABLES if n in names], upload_id)
 
 
 def _extra_sql(extra_headers: list[str], column_names: list[str] | None = None) -> tuple[str, list[str]]:
@@ -760,8 +1064,8 @@ def _log_upload(con, result: IngestResult, data: FileData | Future, user: str | 
         rejected = result.rejected_rows.head(MAX_LOGGED_REJECTED_ROWS).to_dict(orient="records")
     con.execute(
         "INSERT INTO uploads (id, uploaded_at, user_name, file_name, sha256, dataset, encoding, rows_read, loaded,"
-        " updated, unchanged, rejected, errors, rejected_rows, extra_columns, status, message)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " updated, unchanged, rejected, errors, rejected_rows, extra_columns, status, message, set_values)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.upload_id,
             datetime.now(),
@@ -780,6 +1084,7 @@ def _log_upload(con, result: IngestResult, data: FileData | Future, user: str | 
             _json(result.extra_columns) if result.extra_columns else None,
             status,
             result.message,
+            _json(result.set_values) if result.set_values else None,
         ],
     )
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI starts faster without it
     import pandas as pd
 
-from analytics import coverage
+from analytics import coverage, matching
 from analytics.settings import Settings, load_settings
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -611,6 +611,14 @@ def render_docs() -> str:
         "from the week of the window's first day to D's week), `objections_by_record` (per doc_no and "
         "category, the objections filed on or before D: upheld, subjective) and `month_mature` (a decision "
         "month is mature at D when D - its last day >= W, W = CREDIT_OBJECTION_WINDOW_DAYS, default 60).",
+        "",
+        "### 主体与名录的匹配 / How a record's subject is matched to the register",
+        "",
+        "Every query that joins a list, penalty or licence record to the register reads `list_subjects()`, "
+        "`penalty_subjects()` or `license_subjects()`: the record's credit code is the register's when any "
+        "method below matched it (`analytics/matching.py`).",
+        "",
+        *matching.__doc__.split("\n\n", 1)[1].strip().splitlines(),
         "",
     ]
     for metric in METRICS.values():

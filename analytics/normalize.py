@@ -96,6 +96,119 @@ def parse_credit_code(value: object) -> str | None:
     return code
 
 
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_CODE = re.compile(r"^([0-9A-Z]{8})-?([0-9X])$")
+
+
+def org_code_check_char(first8: str) -> str:
+    """GB 11714: digits count as themselves, letters A=10 … Z=35; C = 11 − (Σ mod 11), 10 → X, 11 → 0."""
+    total = sum(int(ch, 36) * w for ch, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def parse_org_code(value: object) -> str | None:
+    """组织机构代码, as 9 characters without the hyphen real lists often print before the last one."""
+    code = clean_code(value)
+    if code is None:
+        return None
+    m = _ORG_CODE.match(code)
+    if not m:
+        raise Invalid(f"组织机构代码应为8位数字或大写字母加1位校验码（如 74419092-7）：{code}")
+    if org_code_check_char(m.group(1)) != m.group(2):
+        raise Invalid(f"组织机构代码校验位错误（应为 {org_code_check_char(m.group(1))}）")
+    return m.group(1) + m.group(2)
+
+
+def reg_no_valid(digits: str) -> bool:
+    """工商注册号 (GS15-2006): ISO 7064 MOD 11,10 over 15 digits."""
+    p = 10
+    for ch in digits[:14]:
+        s = (p + int(ch)) % 10 or 10
+        p = (2 * s) % 11
+    return (p + int(digits[14])) % 10 == 1
+
+
+def parse_reg_no(value: object) -> str | None:
+    code = clean_code(value)
+    if code is None:
+        return None
+    if not re.fullmatch(r"\d{15}", code):
+        raise Invalid(f"工商注册号应为15位数字，实为{len(code)}位")
+    if not reg_no_valid(code):
+        raise Invalid("工商注册号校验位错误")
+    return code
+
+
+_MASKED = re.compile(r"^([0-9A-Z]*)\*+([0-9A-Z]*)$")
+
+
+def parse_masked_code(value: object) -> str | None:
+    """A published list's masked 统一社会信用代码 (``91230199744****927K``): visible characters at the start
+    and the end, ``*`` for the hidden middle. Courts do not keep one star per character (that example has 19
+    characters in all), so only the visible ends are compared: they must be allowed in a credit code and
+    together leave something hidden. With nothing hidden it is a full code."""
+    code = clean_code(value)
+    if code is None:
+        return None
+    code = code.replace("＊", "*")
+    if "*" not in code:
+        return parse_credit_code(code)
+    m = _MASKED.match(code)
+    visible = m.group(1) + m.group(2) if m else ""
+    if not m or len(visible) >= 18 or len(visible) < 6 or any(ch not in _CODE_VALUE for ch in visible):
+        raise Invalid(f"打码的统一社会信用代码应保留首尾字符、中间用 * 隐藏：{code}")
+    return code
+
+
+def masked_code_pattern(masked: str) -> str:
+    """The SQL LIKE pattern a full code must fit to agree with ``masked``'s visible characters."""
+    m = _MASKED.match(masked)
+    return f"{m.group(1)}%{m.group(2)}"
+
+
+# Characters of an organisation's name; a natural person's name (2–4 characters) has none of them.
+_ORG_WORDS = re.compile(r"公司|厂|店|中心|社|局|院|所|部|合作|集团|协会|站|行|馆|场|处|委员会|学校|银行|事务")
+
+
+def classify_identifier(value: object, name: object = None) -> tuple[str, str] | None:
+    """What a column such as 身份证号码/组织机构代码 holds: (kind, value) with kind one of credit_code,
+    org_code, reg_no, masked_code or id_no (a natural person's ID number, returned masked). Raises
+    ``Invalid`` when the cell fits none of them or fails its check."""
+    code = clean_code(value)
+    if code is None:
+        return None
+    code = code.replace("＊", "*")
+    if "*" in code:
+        person = re.fullmatch(r"[0-9*]{17}[0-9X*]", code) and not _ORG_WORDS.search(clean_text(name) or "")
+        if person and len(clean_text(name) or "") <= 6:
+            return "id_no", mask_id_number(code)
+        return "masked_code", parse_masked_code(code)
+    if len(code) == 18 and re.fullmatch(r"\d{17}[\dX]", code) and credit_code_check_char_or_none(code) != code[17]:
+        return "id_no", mask_id_number(code)  # a resident ID number, stored masked
+    if len(code) == 18:
+        return "credit_code", parse_credit_code(code)
+    if len(code) == 15 and code.isdigit():
+        return "reg_no", parse_reg_no(code)
+    if _ORG_CODE.match(code):
+        return "org_code", parse_org_code(code)
+    raise Invalid(f"无法识别的代码（应为统一社会信用代码、组织机构代码、工商注册号或身份证号码）：{code}")
+
+
+def credit_code_check_char_or_none(code: str) -> str | None:
+    try:
+        return credit_code_check_char(code[:17])
+    except KeyError:
+        return None
+
+
+def name_key(name: object) -> str | None:
+    """How subjects' names are compared across files: cleaned (NFKC, so full-width brackets are ASCII), no
+    spaces, case-folded. SQL does the same on stored names (cleaned at ingestion) with the name_key macro."""
+    text = clean_text(name)
+    return text.replace(" ", "").casefold() if text else None
+
+
 _YMD = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )

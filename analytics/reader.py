@@ -93,6 +93,8 @@ class ReadResult:
     encoding: str | None
     sheets: list[Sheet]
     unrecognised_sheets: list[str] = field(default_factory=list)
+    # For each sheet with no header found: (sheet name, row number, cells) of the row most like one.
+    header_guesses: list[tuple[str | None, int, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +113,7 @@ class SheetSource:
     header_row: int
     headers: list[str]
     skipped: list[tuple[int, str]]  # the title rows above the header
+    titles: list[str]  # their text, each row's filled cells joined (a list's name is often there)
 
     def chunks(self) -> Iterator[Chunk]:
         raise NotImplementedError
@@ -121,6 +124,8 @@ class OpenFile:
     encoding: str | None
     sheets: list[SheetSource]
     unrecognised_sheets: list[str] = field(default_factory=list)
+    # For each sheet with no header found: (sheet name, row number, cells) of the row most like one.
+    header_guesses: list[tuple[str | None, int, list[str]]] = field(default_factory=list)
 
 
 class FileData:
@@ -338,7 +343,8 @@ def _open_csv(source: FileData, known_headers: set[str], chunk_rows: int) -> Ope
         raise ReadError(f"CSV 格式错误：{_parser_detail(exc, 1)}") from None
     header_index = find_header(head_rows, known_headers)
     if header_index is None:
-        return OpenFile(encoding, [], ["CSV"])
+        guess = guess_header(head_rows, known_headers)
+        return OpenFile(encoding, [], ["CSV"], [(None, guess[0] + 1, guess[1])] if guess else [])
     headers = head_rows[header_index]
     if len(headers) > MAX_COLUMNS:
         raise ReadError(f"列数过多（{len(headers)} 列），不是有效的数据导出文件")
@@ -347,7 +353,12 @@ def _open_csv(source: FileData, known_headers: set[str], chunk_rows: int) -> Ope
     start = bom + len(before.encode(codec))
     titles = [(i + 1, "标题行") for i in range(header_index) if any(c.strip() for c in head_rows[i])]
     sheet = _CsvSheet(source, start, codec, delimiter, header_index + 1, [str(h) for h in headers], titles, chunk_rows)
+    sheet.titles = [_title_text(head_rows[row - 1]) for row, _ in titles]
     return OpenFile(encoding, [sheet])
+
+
+def _title_text(row: list) -> str:
+    return " ".join(str(c).strip() for c in row if str(c).strip())
 
 
 class _CsvSheet(SheetSource):
@@ -355,6 +366,7 @@ class _CsvSheet(SheetSource):
         self.name, self.header_row, self.headers, self.skipped = None, header_row, headers, titles
         self._source, self._start, self._codec, self._delimiter = source, start, codec, delimiter
         self._chunk_rows = chunk_rows
+        self.titles = []
         self._fast = True  # pyarrow first; pandas once pyarrow has failed
 
     def _stream(self):
@@ -892,7 +904,7 @@ def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFi
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:
         raise ReadError("无法打开 Excel 文件：文件已损坏或不是 Excel 格式") from None
-    sheets, unrecognised = [], []
+    sheets, unrecognised, guesses = [], [], []
     loader = _SheetLoader(workbook)
     for name in workbook.sheet_names:
         try:
@@ -909,12 +921,14 @@ def _open_excel(data: bytes, known_headers: set[str], chunk_rows: int) -> OpenFi
         if header_index is None:
             if any(any(c for c in row) for row in head) or source.has_cells(HEADER_SEARCH_ROWS):
                 unrecognised.append(name)
+                if guess := guess_header(head, known_headers):
+                    guesses.append((name, source._first_row + guess[0] + 1, guess[1]))
             continue
         source.found(header_index, head)
         sheets.append(source)
     if not sheets and not unrecognised:
         raise ReadError("文件为空（所有工作表都没有内容）")
-    return OpenFile(None, sheets, unrecognised)
+    return OpenFile(None, sheets, unrecognised, guesses)
 
 
 class _SheetLoader:
@@ -938,6 +952,7 @@ class _ExcelSheet(SheetSource):
         self._first_row = start[0] if start else 0  # leading empty rows are not read
         self._first_column = start[1] if start else 0
         self._percent = percent  # row → columns of the cells formatted as percent (0-based, in the sheet)
+        self.titles = []
 
     def rows(self) -> Iterator[list]:
         rows = itertools.islice(self._loader.get(self.name).iter_rows(), self._first_row, None)
@@ -961,6 +976,7 @@ class _ExcelSheet(SheetSource):
         self.header_row = self._first_row + header_index + 1
         self.headers = [str(h) for h in head[header_index]]
         self.skipped = [(self._first_row + i + 1, "标题行") for i in range(header_index) if any(head[i])]
+        self.titles = [_title_text(head[i]) for i in range(header_index) if any(head[i])]
 
     def chunks(self) -> Iterator[Chunk]:
         rows = itertools.islice(self.rows(), self._skip, None)
@@ -1025,6 +1041,20 @@ def find_header(rows: list[list[str]], known_headers: set[str]) -> int | None:
         if hits > best_hits:
             best, best_hits = index, hits
     return best
+
+
+def guess_header(rows: list[list[str]], known_headers: set[str]) -> tuple[int, list[str]] | None:
+    """The row a refusal shows as "the header read": the one naming the most known columns, else the first
+    with several filled cells (a title row has one)."""
+    filled = [
+        (i, [str(c).strip() for c in row]) for i, row in enumerate(rows) if sum(1 for c in row if str(c).strip()) >= 2
+    ]
+    if not filled:
+        return None
+    index, cells = max(filled, key=lambda ic: (sum(1 for c in ic[1] if c and header_key(c) in known_headers), -ic[0]))
+    while cells and not cells[-1]:
+        cells.pop()
+    return index, cells
 
 
 def _finish(table: pa.Table, first_row: int) -> Chunk:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from analytics import audit, snapshots, store
+from analytics import audit, matching, snapshots, store
 from analytics import datasets as ds
 from analytics.ingest import _write_lock  # one writer at a time within this process
 from analytics.settings import load_settings
@@ -112,6 +112,7 @@ def _undo(con, upload_id: int, user) -> UndoResult:
             f"实际可删除 {removed} 行、可恢复 {restored} 行），为安全起见未做任何更改"
         )
 
+    matching.relink(con)  # the register or a list changed: any subject may match differently now
     user_name = audit.user_name(user)
     con.execute(
         "UPDATE uploads SET status = 'undone', undone_at = ?, undone_by = ? WHERE id = ?",

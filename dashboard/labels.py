@@ -79,6 +79,16 @@ COVERAGE_WORDS = {"full": "", "partial": "部分覆盖", "none": "未覆盖（�
 
 UPLOAD_STATUS = {"loaded": "已入库", "refused": "已拒收", "undone": "已撤销"}
 
+# How a list's or a record's subject was identified (ingest's identified_by, severe_list.identified_by).
+IDENTIFIED_BY = {
+    "credit_code": "统一社会信用代码",
+    "org_code": "组织机构代码",
+    "reg_no": "工商注册号",
+    "masked_code": "打码的信用代码",
+    "id_no": "身份证号码",
+    "name": "仅名称",
+}
+
 
 def reason_label(code: str) -> str:
     """'penalties_60' → 一年内处罚60次以上, and so on (seed item 十五)."""

@@ -16,15 +16,23 @@ ACCEPTED_TYPES = ("csv", "xlsx", "xls")
 
 
 def handle_upload(
-    db: str, files: list[tuple[str, bytes]], dataset: str | None = None, user: str | None = None, covers=None
+    db: str,
+    files: list[tuple[str, bytes]],
+    dataset: str | None = None,
+    user: str | None = None,
+    covers=None,
+    fills: dict[str, str] | None = None,
 ) -> list[ingest.IngestResult]:
     """Load each (file name, bytes) into ``db``; a file that fails unexpectedly becomes a refused result.
-    ``covers``: the period the files cover as the analyst states it (None: their own dates)."""
+    ``covers``: the period the files cover as the analyst states it (None: their own dates); ``fills``:
+    column → one value for the whole file, for columns the file lacks (the page's fields, ingest --set)."""
     results = []
     for raw_name, payload in files:
         name = clean_file_name(raw_name)
         try:
-            results.append(ingest.ingest_bytes(db, payload, name, dataset=dataset, user=user, covers=covers))
+            results.append(
+                ingest.ingest_bytes(db, payload, name, dataset=dataset, user=user, covers=covers, fills=fills)
+            )
         except Exception as exc:  # one bad file must not stop the others
             log.exception("upload of %s failed", name)
             results.append(ingest.IngestResult(file=name, message=f"导入失败：{exc}"))

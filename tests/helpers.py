@@ -16,6 +16,13 @@ import xlsxwriter
 from analytics import datasets as ds
 from analytics import normalize
 
+# The real published files of ../shared (bytes unchanged); a worktree under /work/wt sits a level deeper.
+_ROOT = Path(__file__).resolve().parent.parent
+REAL_EXPORTS = next(
+    (p for p in (_ROOT.parent / "shared" / "real-exports", Path("/work/shared/real-exports")) if p.exists()),
+    _ROOT.parent / "shared" / "real-exports",
+)
+
 # The order of the national 双公示 standard (shared/README.md), as real penalty exports have it.
 PENALTY_HEADERS = [
     "行政相对人名称",

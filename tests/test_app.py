@@ -404,6 +404,29 @@ def test_upload_page_loads_a_file(monkeypatch, tmp_path):
     assert status.loc["市场主体名录", "记录数(条)"] == "5"
 
 
+def test_upload_page_fills_a_lists_missing_columns(monkeypatch, tmp_path):
+    """A list as platforms publish it lacks 名单名称 and 列入日期: refused, the page asks for both, and the
+    same file loads once they are filled in."""
+    db = str(tmp_path / "fill.duckdb")
+    build_fixture(db)
+    at = open_page(monkeypatch, db, "upload")
+    csv = "序号,企业名称,组织机构代码\n1,厦门某某物流有限公司,74419092-7\n2,厦门另一运输有限公司,15494005-4\n".encode()
+    at.file_uploader(key="up_files").set_value(("黑名单.csv", csv, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("名单名称" in e.value and "列入日期" in e.value for e in at.error)
+    at.text_input(key="up_fill_0_名单名称").set_value("交通运输严重失信名单")
+    at.text_input(key="up_fill_0_列入日期").set_value("2022-05-01")
+    at.button[[b.label for b in at.button].index("填写后重新导入")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric(at, "读取行数") == "2" and metric(at, "拒收") == "0"
+    assert any("名单名称＝交通运输严重失信名单，列入日期＝2022\\-05\\-01" in c.value for c in at.caption)
+    with store.connect(db, read_only=True) as con:
+        rows = con.execute(
+            "SELECT org_code, list_name, listed_on FROM severe_list WHERE name = '厦门某某物流有限公司'"
+        ).fetchall()
+    assert [(code, name, str(day)) for code, name, day in rows] == [("744190927", "交通运输严重失信名单", "2022-05-01")]
+
+
 def test_upload_handler_directly(tmp_path):
     db = str(tmp_path / "h.duckdb")
     with store.connect(db):

@@ -23,7 +23,7 @@ from tests.helpers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ["file", "dataset", "encoding", "rows_read", "loaded", "updated", "unchanged", "rejected", "errors", "message",
-    "cleaned_cells"]  # fmt: skip
+    "cleaned_cells", "set_values", "notes", "identified_by", "derived", "warnings"]  # fmt: skip
 
 
 def run(*args: str, db: Path | None = None, env_db: Path | None = None) -> subprocess.CompletedProcess:

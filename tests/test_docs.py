@@ -1,7 +1,11 @@
 """Documentation is held to the code: a dataset without docs fails here."""
 
+import re
+
 from analytics import docs
 from analytics.datasets import DATASETS
+from analytics.ingest import IngestResult
+from analytics.settings import PROJECT_ROOT
 
 
 def test_datasets_md_is_current():
@@ -18,3 +22,14 @@ def test_every_dataset_and_column_is_documented():
         for column in dataset.columns:
             assert f"| `{column.name}` |" in text
             assert all(header in text for header in column.headers)
+
+
+def test_readme_names_the_columns_set_accepts_and_the_ingest_fields():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"Only columns that can hold one value per\s+file are accepted \(([^)]*)\)", readme)
+    assert listed, "README no longer lists the columns --set accepts"
+    named = {label.strip() for label in listed.group(1).split(",")}
+    one_per_file = {c.label for d in DATASETS.values() if d.uploadable for c in d.columns if c.one_per_file}
+    assert named == one_per_file
+    documented = re.search(r"one object per file:\s+`([^`]*)`", readme).group(1)
+    assert [f.strip() for f in documented.split(",")] == list(IngestResult(file="x").to_dict())

@@ -266,8 +266,8 @@ def test_natural_persons_need_no_code_companies_do_and_id_numbers_are_only_store
     result = load(db, rows)
     assert (result.loaded, result.rejected) == (1, 3)
     assert errors_by_row(result) == {
-        4: [(CODE_HEADER, "非自然人的统一社会信用代码为必填项")],
-        5: [(CODE_HEADER, "非自然人的统一社会信用代码为必填项")],
+        4: [(CODE_HEADER, "非自然人的统一社会信用代码为必填项（也可填写组织机构代码或工商注册号）")],
+        5: [(CODE_HEADER, "非自然人的统一社会信用代码为必填项（也可填写组织机构代码或工商注册号）")],
         6: [("处罚决定日期", "日期不存在：2022-02-30")],
     }
     assert penalties(db, "doc_no, subject_type, credit_code, id_no") == [("P1", "自然人", None, "350*************34")]
@@ -395,7 +395,9 @@ def test_headers_match_after_width_case_spaces_stars_and_aliases(db):
 def test_entities_accept_企业名称_for_名称(db):
     rows = [["统一社会信用代码", "企业名称", "所属行业", "所在区", "成立日期"], [credit_code(2), "厦门某公司", "道路货运", "思明区", "2010-01-01"]]  # fmt: skip
     assert load(db, rows).dataset == "entities"
-    assert query(db, "SELECT name, sector FROM entities") == [("厦门某公司", "道路货运")]
+    assert query(db, "SELECT name, sector FROM entities") == [
+        ("厦门某公司", "道路货物运输")
+    ]  # alias → vocabulary name (issue 11 item 6)
 
 
 def test_unknown_columns_are_kept_in_extra_and_listed_in_the_log(db):
@@ -544,14 +546,19 @@ def test_naming_the_wrong_dataset_says_which_columns_are_missing(db):
     before = snapshot(db)
     result = load(db, SAMPLES["entities"], dataset="severe_list")
     assert not result.ok
-    assert result.message == "文件缺少严重失信主体名单的必需列：名单名称、列入日期"
+    # The refusal says how to give the missing columns for the whole file (issue 11).
+    assert result.message == (
+        "文件缺少严重失信主体名单的必需列：名单名称、列入日期。如整个文件取同一值，"
+        "可在命令行加 --set 名单名称=… --set 列入日期=…，或在上传页面填写这些列后重新导入"
+    )
+    assert result.missing == {"severe_list": ["名单名称", "列入日期"]}
     assert snapshot(db) == before
 
 
 def test_a_file_missing_required_columns_says_which(db):
     headers = [h for h in PENALTY_HEADERS if h not in ("处罚决定日期", "处罚机关")]
     result = load(db, [headers, penalty_row("D1")[: len(headers)]])
-    assert result.message == "文件缺少行政处罚（双公示）的必需列：处罚决定日期、处罚机关"
+    assert result.message.startswith("文件缺少行政处罚（双公示）的必需列：处罚决定日期、处罚机关。")
     assert result.loaded == 0
 
 
@@ -559,7 +566,7 @@ def test_a_workbook_sheet_missing_required_columns_names_the_sheet(db):
     headers = [h for h in LICENSE_HEADERS if h != "许可机关"]
     data = xlsx_bytes({"2021": [LICENSE_HEADERS, license_row("L1")], "2022": [headers, license_row("L2")[:-1]]})
     result = load(db, data, "x.xlsx")
-    assert result.message == "工作表「2022」缺少行政许可（双公示）的必需列：许可机关"
+    assert result.message.startswith("工作表「2022」缺少行政许可（双公示）的必需列：许可机关。")
     assert snapshot(db)["licenses"] == []  # the whole file is refused, not half of it
 
 

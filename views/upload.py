@@ -26,7 +26,9 @@ UNDO_RESULT_KEY = "undo_result"  # (ok, message) of the last undo
 UNDO_SHOWN = 20  # undo buttons for at most this many uploads
 
 
-def show_result(index: int, result) -> None:
+def show_result(index: int, result) -> tuple[str, dict[str, str]] | None:
+    """The report of one file. Returns (dataset, column → value) when the analyst filled in the columns a
+    refused file lacks and asked to load it again."""
     ok = result.ok
     user = auth.current_user()
     with st.container(border=True):
@@ -39,7 +41,22 @@ def show_result(index: int, result) -> None:
                 icon=":material/cleaning_services:",
             )
         if result.message:
-            (st.warning if ok else st.error)(result.message)
+            (st.warning if ok else st.error)(md(result.message))
+        for note in result.notes:
+            st.info(md(note), icon=":material/info:")
+        if result.set_values:
+            dataset = DATASETS[result.dataset.split(",")[0]]
+            given = "，".join(f"{md(dataset.column(k).label)}＝{md(v)}" for k, v in result.set_values.items())
+            st.caption(f"整个文件统一填写：{given}")
+        if result.identified_by:
+            ways = "，".join(f"{labels.IDENTIFIED_BY.get(k, md(k))} {n:,} 行" for k, n in result.identified_by.items())
+            st.caption(f"主体识别方式：{ways}")
+        for column, how in result.derived.items():
+            label = {"district": "所在区", "sector": "行业"}.get(column, column)
+            parts = "，".join(f"{md(way)} {count:,} 行" for way, count in how.items())
+            st.caption(f"{label}来源：{parts}")
+        for warning in result.warnings:
+            st.warning(md(warning), icon=":material/rule:")
         cols = st.columns(5)
         for col, (label, value) in zip(
             cols,
@@ -76,6 +93,21 @@ def show_result(index: int, result) -> None:
                 )
             else:
                 st.dataframe(privacy.mask_frame(errors_frame(result), user), hide_index=True, key=f"up_errors_{index}")
+        if not ok and result.missing:
+            return _fill_form(index, result)
+    return None
+
+
+def _fill_form(index: int, result) -> tuple[str, dict[str, str]] | None:
+    """Fields for the columns a refused file lacks, when one value holds for the whole file (a list's
+    名单名称, its 列入日期): filled in, the file is loaded again as that dataset."""
+    dataset, missing = next(iter(result.missing.items()))
+    with st.form(f"up_fill_{index}", border=False):
+        st.markdown(f"**如整个文件取同一值，填写后重新导入为「{DATASETS[dataset].title}」**")
+        values = {column: st.text_input(md(column), key=f"up_fill_{index}_{column}") for column in missing}
+        if st.form_submit_button("填写后重新导入", icon=":material/refresh:"):
+            return dataset, {column: value for column, value in values.items() if value.strip()}
+    return None
 
 
 def render() -> None:
@@ -131,8 +163,22 @@ def render() -> None:
                 f"已导入，新增或更新 {loaded:,} 条记录。其他页面已同步显示最新数据。", icon=":material/check_circle:"
             )
             ui.link("overview", "返回总览查看", f)
-        for i, result in enumerate(shown):
-            show_result(i, result)
+        for i, (key, result) in enumerate(zip([k for k in current_keys if k in done], shown, strict=True)):
+            refill = show_result(i, result)
+            if refill:
+                dataset, fills = refill
+                upload = next(u for u in files if (u.file_id, override) == key)
+                user = auth.current_user()
+                with st.spinner("正在重新导入……"):
+                    done[key] = handle_upload(
+                        f.db,
+                        [(upload.name, upload.getvalue())],
+                        dataset=dataset,
+                        user=user.name if user else None,
+                        covers=covers,
+                        fills=fills,
+                    )[0]
+                st.rerun()
 
     st.subheader("上传记录")
     # The sidebar read the data version at the start of this run; only files loaded since have moved it.
@@ -224,7 +270,7 @@ def undo_section(f: Filters, history) -> None:
                 )
         if pending == upload_id:
             st.warning(
-                f"确定撤销上传 #{upload_id}（{row['file_name']}）吗？将删除它新增的 {int(row['loaded']):,} 行，"
+                f"确定撤销上传 #{upload_id}（{md(row['file_name'])}）吗？将删除它新增的 {int(row['loaded']):,} 行，"
                 f"并把它更新的 {int(row['updated']):,} 行恢复为上传前的数据。",
                 icon=":material/warning:",
             )

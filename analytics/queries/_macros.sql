@@ -49,3 +49,14 @@ CREATE OR REPLACE TEMP MACRO objections_by_record(as_of) AS TABLE
 -- then (objections arrive weeks after the decision they contest). as_of's own month is never mature.
 CREATE OR REPLACE TEMP MACRO month_mature(day, as_of, window_days) AS
     (as_of::DATE - last_day(day::DATE)) >= window_days::INTEGER;
+
+-- penalty_subjects / list_subjects / license_subjects: the records with credit_code standing for the subject as
+-- matched to the register (analytics/matching.py): the register's 统一社会信用代码 when a record names a
+-- registered entity by any identifier (organisation code, registration number, masked code, name), else its
+-- own best identifier (its credit code for a row never matched); NULL for a natural person. Every metric that joins a subject to the register reads these.
+CREATE OR REPLACE TEMP MACRO penalty_subjects() AS TABLE
+    SELECT * REPLACE (coalesce(subject_code, credit_code) AS credit_code) FROM penalties;
+CREATE OR REPLACE TEMP MACRO license_subjects() AS TABLE
+    SELECT * REPLACE (coalesce(subject_code, credit_code) AS credit_code) FROM licenses;
+CREATE OR REPLACE TEMP MACRO list_subjects() AS TABLE
+    SELECT * REPLACE (coalesce(subject_code, credit_code) AS credit_code) FROM severe_list;

@@ -13,7 +13,7 @@ pen AS (
     SELECT
         coalesce(e.district, '未登记') AS district,
         count(*) AS penalties
-    FROM penalties AS p
+    FROM penalty_subjects() AS p
     LEFT JOIN entities AS e ON e.credit_code = p.credit_code
     WHERE p.decision_date >= window_start($as_of, $months)
         AND p.decision_date <= $as_of::DATE

@@ -10,7 +10,7 @@ WITH pen AS (
         count(*) AS penalties_12m,
         count(DISTINCT authority) AS departments_12m,
         arg_max(subject_name, decision_date) AS subject_name
-    FROM penalties
+    FROM penalty_subjects()
     WHERE credit_code IS NOT NULL
         AND decision_date > ($as_of::DATE - INTERVAL 1 YEAR)::DATE
         AND decision_date <= $as_of::DATE
@@ -21,7 +21,7 @@ lists AS (
         credit_code,
         count(DISTINCT list_name) AS severe_lists,
         arg_max(name, listed_on) AS list_subject
-    FROM severe_list
+    FROM list_subjects()
     WHERE listed_on <= $as_of::DATE
         AND (removed_on IS NULL OR removed_on > $as_of::DATE)
     GROUP BY credit_code

@@ -32,7 +32,7 @@ pen AS (
             p.authority,
             count(*) FILTER (WHERE p.decision_date > d.now_bound) AS n_now,
             count(*) FILTER (WHERE p.decision_date <= d.before_end) AS n_before
-        FROM penalties AS p, d
+        FROM penalty_subjects() AS p, d
         WHERE p.credit_code IS NOT NULL
             AND p.decision_date > d.before_bound
             AND p.decision_date <= d.now_end
@@ -52,7 +52,7 @@ lists AS (
         count(DISTINCT l.list_name) FILTER (
             WHERE l.listed_on <= d.before_end AND (l.removed_on IS NULL OR l.removed_on > d.before_end)
         ) AS lists_before
-    FROM severe_list AS l, d
+    FROM list_subjects() AS l, d
     WHERE l.listed_on <= d.now_end
         AND (l.removed_on IS NULL OR l.removed_on > d.before_end)
     GROUP BY l.credit_code
@@ -105,7 +105,7 @@ registered AS (
 subjects AS (
     -- The latest penalty's subject_name at D, as in risk_warnings.sql: needed only where the register has no name.
     SELECT p.credit_code, arg_max(p.subject_name, p.decision_date) AS subject_name
-    FROM penalties AS p, d
+    FROM penalty_subjects() AS p, d
     WHERE p.credit_code IN (SELECT credit_code FROM registered WHERE register_name IS NULL)
         AND p.decision_date > d.now_bound
         AND p.decision_date <= d.now_end

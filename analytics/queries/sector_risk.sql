@@ -18,7 +18,7 @@ pen AS (
         strftime(date_trunc('month', p.decision_date), '%Y-%m') AS month,
         coalesce(e.sector, '未登记') AS sector,
         count(*) AS penalties
-    FROM penalties AS p
+    FROM penalty_subjects() AS p
     LEFT JOIN entities AS e ON e.credit_code = p.credit_code
     WHERE p.decision_date >= window_start($as_of, $months)
         AND p.decision_date <= $as_of::DATE

@@ -20,7 +20,7 @@ bounds AS (
 span_pen AS NOT MATERIALIZED (
     -- Penalty records inside some month's window: (earliest year_before, $as_of].
     SELECT credit_code, authority, decision_date
-    FROM penalties
+    FROM penalty_subjects()
     WHERE credit_code IS NOT NULL
         AND decision_date > (SELECT min(year_before) FROM bounds)
         AND decision_date <= $as_of::DATE
@@ -28,7 +28,7 @@ span_pen AS NOT MATERIALIZED (
 span_lists AS (
     -- List records in force at some month end: listed by the last E, not removed by the first.
     SELECT credit_code, list_name, listed_on, removed_on
-    FROM severe_list
+    FROM list_subjects()
     WHERE listed_on <= $as_of::DATE
         AND (removed_on IS NULL OR removed_on > (SELECT min(month_end) FROM bounds))
 ),

@@ -13,7 +13,7 @@ SELECT
     s.department,
     s.reason,
     e.credit_code IS NOT NULL AS in_register
-FROM severe_list AS s
+FROM list_subjects() AS s
 LEFT JOIN entities AS e ON e.credit_code = s.credit_code
 WHERE s.listed_on <= $as_of::DATE
     AND (s.removed_on IS NULL OR s.removed_on > $as_of::DATE)

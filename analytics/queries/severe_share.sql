@@ -26,7 +26,7 @@ active AS (
 in_force AS (
     SELECT DISTINCT m.month, s.credit_code
     FROM months AS m
-    JOIN severe_list AS s
+    JOIN list_subjects() AS s
         ON s.listed_on <= m.month_end
         AND (s.removed_on IS NULL OR s.removed_on > m.month_end)
 ),

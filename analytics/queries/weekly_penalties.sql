@@ -9,7 +9,7 @@ pen AS (
     SELECT
         date_trunc('week', p.decision_date)::DATE AS week_start,
         count(*) AS penalties
-    FROM penalties AS p
+    FROM penalty_subjects() AS p
     LEFT JOIN entities AS e ON e.credit_code = p.credit_code
     WHERE p.decision_date >= (SELECT min(week_start) FROM weeks)
         AND p.decision_date <= $as_of::DATE
