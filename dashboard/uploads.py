@@ -50,7 +50,7 @@ def clean_file_name(name: str) -> str:
 
 def dataset_titles(value: str | None) -> str:
     """'penalties,licenses' → 行政处罚（双公示）、行政许可（双公示）."""
-    if not value:
+    if not isinstance(value, str) or not value:  # None, or NaN from a refused file's row in a DataFrame
         return "未识别"
     return "、".join(DATASETS[n].title if n in DATASETS else n for n in str(value).split(","))
 

@@ -414,6 +414,8 @@ def test_upload_page_fills_a_lists_missing_columns(monkeypatch, tmp_path):
     at.file_uploader(key="up_files").set_value(("黑名单.csv", csv, "text/csv")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("名单名称" in e.value and "列入日期" in e.value for e in at.error)
+    assert "读取行数" not in [m.label for m in at.metric]  # refused unread: no row of zero counts
+    assert at.dataframe[-1].value["数据集"].iloc[0] == "未识别"  # the history's row, not "nan"
     at.text_input(key="up_fill_0_名单名称").set_value("交通运输严重失信名单")
     at.text_input(key="up_fill_0_列入日期").set_value("2022-05-01")
     at.button[[b.label for b in at.button].index("填写后重新导入")].click().run()

@@ -57,19 +57,16 @@ def show_result(index: int, result) -> tuple[str, dict[str, str]] | None:
             st.caption(f"{label}来源：{parts}")
         for warning in result.warnings:
             st.warning(md(warning), icon=":material/rule:")
-        cols = st.columns(5)
-        for col, (label, value) in zip(
-            cols,
-            (
-                ("读取行数", result.rows_read),
-                ("新增", result.loaded),
-                ("更新", result.updated),
-                ("未变", result.unchanged),
-                ("拒收", result.rejected),
-            ),
-            strict=True,
-        ):
-            col.metric(label, f"{value:,}")
+        counts = (
+            ("读取行数", result.rows_read),
+            ("新增", result.loaded),
+            ("更新", result.updated),
+            ("未变", result.unchanged),
+            ("拒收", result.rejected),
+        )
+        if ok or result.rows_read:  # a file refused before any row was read has no counts to show
+            for col, (label, value) in zip(st.columns(len(counts)), counts, strict=True):
+                col.metric(label, f"{value:,}")
         preview = chinese_preview(result)
         if preview is not None and len(preview):
             with st.expander(f"预览（前 {len(preview)} 行已接收数据）", expanded=False):
@@ -98,13 +95,19 @@ def show_result(index: int, result) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+_FILL_HINTS = {"名单名称": "如 交通运输领域严重失信主体名单", "列入日期": "如 2022-05-01", "填报日期": "如 2022-05-01"}
+
+
 def _fill_form(index: int, result) -> tuple[str, dict[str, str]] | None:
     """Fields for the columns a refused file lacks, when one value holds for the whole file (a list's
     名单名称, its 列入日期): filled in, the file is loaded again as that dataset."""
     dataset, missing = next(iter(result.missing.items()))
     with st.form(f"up_fill_{index}", border=False):
         st.markdown(f"**如整个文件取同一值，填写后重新导入为「{DATASETS[dataset].title}」**")
-        values = {column: st.text_input(md(column), key=f"up_fill_{index}_{column}") for column in missing}
+        values = {
+            column: st.text_input(md(column), key=f"up_fill_{index}_{column}", placeholder=_FILL_HINTS.get(column, ""))
+            for column in missing
+        }
         if st.form_submit_button("填写后重新导入", icon=":material/refresh:"):
             return dataset, {column: value for column, value in values.items() if value.strip()}
     return None
