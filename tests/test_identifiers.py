@@ -260,6 +260,49 @@ def test_the_real_court_export_loads_with_its_list_name(db, tmp_path):
         (None, "91230199744****927K", 1),
         (ORG, None, 28),
     ]
+    again = run_cli("ingest", str(path), "--dataset", "severe_list", "--set", "名单名称=失信被执行人名单", db=db)
+    [report] = json.loads(again.stdout)
+    assert (report["loaded"], report["unchanged"]) == (0, 29)
+
+
+def test_penalties_naming_a_company_by_organisation_code_count_in_its_register_sector(db):
+    """The match serves every table that names a subject: a penalty by 组织机构代码 counts in the register's
+    sector and district as one by credit code does."""
+    code = _code(7)
+    payload = csv_bytes(
+        [
+            ["统一社会信用代码", "名称", "行业", "所在区", "成立日期"],
+            [code, "甲运输有限公司", "道路货运", "湖里区", "2010-01-01"],
+        ]
+    )
+    assert ingest.ingest_bytes(db, payload, "名录.csv").ok
+    rows = [
+        [
+            "行政相对人名称",
+            "行政相对人类别",
+            "行政相对人代码_3(组织机构代码)",
+            "行政处罚决定书文号",
+            "处罚决定日期",
+            "处罚机关",
+        ],
+        [
+            "甲运输有限公司",
+            "法人及非法人组织",
+            _org(code)[:8] + "-" + _org(code)[8],
+            "厦交罚〔2022〕1号",
+            "2022-05-27",
+            "厦门市交通运输局",
+        ],
+    ]
+    result = ingest.ingest_bytes(db, csv_bytes(rows), "处罚.csv")
+    assert result.ok and result.identified_by == {"org_code": 1}, result.message
+    with store.connect(db, read_only=True) as con:
+        sector = metrics.run(con, "sector_risk", date(2022, 5, 31), months=1)
+        district = metrics.run(con, "district_risk", date(2022, 5, 31), months=1)
+    assert sector[["sector", "penalties", "entities"]].values.tolist() == [
+        ["道路货物运输", 1, 1]
+    ]  # 道路货运 is its alias in data/sectors.csv
+    assert district[["district", "penalties"]].values.tolist() == [["湖里区", 1]]
 
 
 def test_migrations_rerun_over_the_new_shape_keep_every_identifier(db):
