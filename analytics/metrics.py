@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -455,12 +456,21 @@ def metric_files() -> list[Path]:
 _macros_sql: str | None = None
 
 
+# Connections that hold the macros already: they are temporary, so they last as long as the connection, and
+# creating them again for every query cost ~9 ms each. Metrics never run inside a writer's transaction, whose
+# rollback would drop them.
+_with_macros: weakref.WeakSet = weakref.WeakSet()
+
+
 def create_macros(con) -> None:
     """Create the shared macros on ``con``: temporary, so per connection, and possible on read-only ones."""
     global _macros_sql
+    if con in _with_macros:
+        return
     if _macros_sql is None:
         _macros_sql = MACROS_PATH.read_text(encoding="utf-8")
     con.execute(_macros_sql)
+    _with_macros.add(con)
 
 
 def _execute(con, metric: Metric, params: dict[str, Any]):
@@ -591,6 +601,20 @@ def default_as_of(con, today: date | None = None) -> date:
     return coverage.default_as_of(coverage.load(con), today)
 
 
+_MACRO = re.compile(r"((?:^--.*\n)+)CREATE OR REPLACE TEMP MACRO (\w+)", re.M)
+
+
+def macro_docs() -> list[tuple[str, str]]:
+    """(name, its comment) of each macro in _macros.sql, in file order: the comment above it, as one line."""
+    text = MACROS_PATH.read_text(encoding="utf-8")
+    docs = []
+    for comment, name in _MACRO.findall(text):
+        body = " ".join(line.removeprefix("--").strip() for line in comment.splitlines())
+        label, _, rest = body.partition(": ")  # "a / b / c: …" documents several macros at once
+        docs.append((label, rest) if name in label else (name, body))
+    return docs
+
+
 def render_docs() -> str:
     """docs/metrics.md, generated from the registry."""
     lines = [
@@ -606,11 +630,9 @@ def render_docs() -> str:
         "or removed_on > X).",
         "",
         "Definitions shared by several queries are DuckDB macros in `analytics/queries/_macros.sql`, created on "
-        "the connection before each query: `window_start` (the first day of the window), `window_months` (each "
-        "month of the window with its month_start and month end E), `window_weeks` (the Monday-to-Sunday weeks "
-        "from the week of the window's first day to D's week), `objections_by_record` (per doc_no and "
-        "category, the objections filed on or before D: upheld, subjective) and `month_mature` (a decision "
-        "month is mature at D when D - its last day >= W, W = CREDIT_OBJECTION_WINDOW_DAYS, default 60).",
+        "the connection before each query and used by name:",
+        "",
+        *(f"- {' / '.join(f'`{n}`' for n in label.split(' / '))}: {text}" for label, text in macro_docs()),
         "",
         "### 主体与名录的匹配 / How a record's subject is matched to the register",
         "",

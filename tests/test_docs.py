@@ -33,3 +33,13 @@ def test_readme_names_the_columns_set_accepts_and_the_ingest_fields():
     assert named == one_per_file
     documented = re.search(r"one object per file:\s+`([^`]*)`", readme).group(1)
     assert [f.strip() for f in documented.split(",")] == list(IngestResult(file="x").to_dict())
+
+
+def test_every_shared_macro_is_documented_in_metrics_md():
+    from analytics import metrics
+
+    text = metrics.MACROS_PATH.read_text(encoding="utf-8")
+    defined = set(re.findall(r"CREATE OR REPLACE TEMP MACRO (\w+)", text))
+    documented = {name for label, _ in metrics.macro_docs() for name in label.split(" / ")}
+    assert defined == documented, "each macro in _macros.sql needs a comment above it naming it"
+    assert all(f"`{name}`" in metrics.DOCS_PATH.read_text(encoding="utf-8") for name in defined)

@@ -4,21 +4,11 @@
 -- some); entities = registered entities active at $as_of; per_100 = penalties / entities * 100 (null when
 -- entities is 0). Every register district appears. Filters: $sector, $district (register, else '未登记').
 WITH ent AS (
-    SELECT credit_code, district, established, deregistered
-    FROM entities
-    WHERE ($sector::VARCHAR IS NULL OR sector = $sector::VARCHAR)
-        AND ($district::VARCHAR IS NULL OR district = $district::VARCHAR)
+    SELECT credit_code, district, established, deregistered FROM register_pool($sector, $district)
 ),
 pen AS (
-    SELECT
-        coalesce(e.district, '未登记') AS district,
-        count(*) AS penalties
-    FROM penalty_subjects() AS p
-    LEFT JOIN entities AS e ON e.credit_code = p.credit_code
-    WHERE p.decision_date >= window_start($as_of, $months)
-        AND p.decision_date <= $as_of::DATE
-        AND ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
-        AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)
+    SELECT district, count(*) AS penalties
+    FROM register_penalties($as_of, $months, $sector, $district)
     GROUP BY ALL
 ),
 active AS (

@@ -6,20 +6,9 @@
 -- the nearest-rank quantiles of days (the value at rank ceil(q * objected) in ascending order, so at least q of
 -- the objected records were objected within that many days); max_days; within_window = records with
 -- days <= $objection_window_days (W), within_share = within_window / objected (null when objected is 0).
-WITH records AS (
-    SELECT '行政处罚' AS category, doc_no, decision_date
-    FROM penalties
-    WHERE decision_date >= window_start($as_of, $months)
-        AND decision_date <= $as_of::DATE
-    UNION ALL
-    SELECT '行政许可' AS category, doc_no, decision_date
-    FROM licenses
-    WHERE decision_date >= window_start($as_of, $months)
-        AND decision_date <= $as_of::DATE
-),
-firsts AS (
+WITH firsts AS (
     SELECT min(o.filed_on) - r.decision_date AS days
-    FROM records AS r
+    FROM decided_records($as_of, $months) AS r
     JOIN objections AS o ON o.doc_no = r.doc_no AND o.category = r.category
     WHERE o.filed_on <= $as_of::DATE
     GROUP BY r.category, r.doc_no, r.decision_date

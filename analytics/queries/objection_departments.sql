@@ -3,32 +3,16 @@
 -- month_mature at $as_of with $objection_window_days, as in objection_ratio): records, objected, upheld and
 -- subjective counted as in objection_ratio (only objections filed on or before $as_of);
 -- ratio = objected / records, upheld_ratio = upheld / records (null when records is 0). Highest ratio first.
-WITH obj AS (
-    SELECT doc_no, category, upheld, subjective FROM objections_by_record($as_of)
-),
-records AS (
-    SELECT '行政处罚' AS category, doc_no, authority
-    FROM penalties
-    WHERE decision_date >= window_start($as_of, $months)
-        AND decision_date <= $as_of::DATE
-        AND month_mature(decision_date, $as_of, $objection_window_days)
-    UNION ALL
-    SELECT '行政许可' AS category, doc_no, authority
-    FROM licenses
-    WHERE decision_date >= window_start($as_of, $months)
-        AND decision_date <= $as_of::DATE
-        AND month_mature(decision_date, $as_of, $objection_window_days)
-),
-counts AS (
+WITH counts AS (
     SELECT
-        r.authority,
+        authority,
         count(*) AS records,
-        count(o.doc_no) AS objected,
-        count(*) FILTER (WHERE o.upheld) AS upheld,
-        count(*) FILTER (WHERE o.subjective) AS subjective
-    FROM records AS r
-    LEFT JOIN obj AS o ON o.doc_no = r.doc_no AND o.category = r.category
-    GROUP BY r.authority
+        count(*) FILTER (WHERE objected) AS objected,
+        count(*) FILTER (WHERE upheld) AS upheld,
+        count(*) FILTER (WHERE subjective) AS subjective
+    FROM objected_records($as_of, $months)
+    WHERE month_mature(decision_date, $as_of, $objection_window_days)
+    GROUP BY authority
 )
 SELECT
     authority,

@@ -11,30 +11,15 @@ WITH months AS (
 categories AS (
     SELECT * FROM (VALUES ('行政处罚', 0), ('行政许可', 1), ('全部', 2)) AS c(category, sort_key)
 ),
-obj AS (
-    SELECT doc_no, category, upheld, subjective FROM objections_by_record($as_of)
-),
-records AS (
-    SELECT '行政处罚' AS category, doc_no, decision_date
-    FROM penalties
-    WHERE decision_date >= window_start($as_of, $months)
-        AND decision_date <= $as_of::DATE
-    UNION ALL
-    SELECT '行政许可' AS category, doc_no, decision_date
-    FROM licenses
-    WHERE decision_date >= window_start($as_of, $months)
-        AND decision_date <= $as_of::DATE
-),
 counts AS (
     SELECT
         date_trunc('month', r.decision_date)::DATE AS month_start,
         CASE WHEN grouping(r.category) = 1 THEN '全部' ELSE r.category END AS category,
         count(*) AS records,
-        count(o.doc_no) AS objected,
-        count(*) FILTER (WHERE o.upheld) AS upheld,
-        count(*) FILTER (WHERE o.subjective) AS subjective
-    FROM records AS r
-    LEFT JOIN obj AS o ON o.doc_no = r.doc_no AND o.category = r.category
+        count(*) FILTER (WHERE r.objected) AS objected,
+        count(*) FILTER (WHERE r.upheld) AS upheld,
+        count(*) FILTER (WHERE r.subjective) AS subjective
+    FROM objected_records($as_of, $months) AS r
     GROUP BY GROUPING SETS ((date_trunc('month', r.decision_date)::DATE, r.category),
                             (date_trunc('month', r.decision_date)::DATE))
 )

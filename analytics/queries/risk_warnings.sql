@@ -3,7 +3,7 @@
 -- lower bound is 28 Feb of the previous year); departments_12m = distinct authority among them;
 -- severe_lists = distinct list_name in force at $as_of. Warned when penalties_12m >= $warn_penalties
 -- (penalties_60), departments_12m >= $warn_departments (departments_3) or severe_lists >= $warn_severe_lists
--- (severe_lists_2). Only warned codes are returned. Filters: $sector, $district (register, else '未登记').
+-- (severe_lists_2): the macros year_before, in_force, warned and warning_reasons of _macros.sql. Only warned codes are returned. Filters: $sector, $district (register, else '未登记').
 WITH pen AS (
     SELECT
         credit_code,
@@ -12,7 +12,7 @@ WITH pen AS (
         arg_max(subject_name, decision_date) AS subject_name
     FROM penalty_subjects()
     WHERE credit_code IS NOT NULL
-        AND decision_date > ($as_of::DATE - INTERVAL 1 YEAR)::DATE
+        AND decision_date > year_before($as_of)
         AND decision_date <= $as_of::DATE
     GROUP BY credit_code
 ),
@@ -22,8 +22,7 @@ lists AS (
         count(DISTINCT list_name) AS severe_lists,
         arg_max(name, listed_on) AS list_subject
     FROM list_subjects()
-    WHERE listed_on <= $as_of::DATE
-        AND (removed_on IS NULL OR removed_on > $as_of::DATE)
+    WHERE in_force(listed_on, removed_on, $as_of)
     GROUP BY credit_code
 ),
 codes AS (
@@ -40,18 +39,11 @@ codes AS (
 warned AS (
     SELECT
         *,
-        list_filter(
-            [
-                CASE WHEN penalties_12m >= $warn_penalties::INTEGER THEN 'penalties_60' END,
-                CASE WHEN departments_12m >= $warn_departments::INTEGER THEN 'departments_3' END,
-                CASE WHEN severe_lists >= $warn_severe_lists::INTEGER THEN 'severe_lists_2' END
-            ],
-            lambda x: x IS NOT NULL
+        warning_reasons(
+            penalties_12m, departments_12m, severe_lists, $warn_penalties, $warn_departments, $warn_severe_lists
         ) AS reasons
     FROM codes
-    WHERE penalties_12m >= $warn_penalties::INTEGER
-        OR departments_12m >= $warn_departments::INTEGER
-        OR severe_lists >= $warn_severe_lists::INTEGER
+    WHERE warned(penalties_12m, departments_12m, severe_lists, $warn_penalties, $warn_departments, $warn_severe_lists)
 )
 SELECT
     w.credit_code,

@@ -13,9 +13,9 @@
 WITH d AS (
     SELECT
         $as_of::DATE AS now_end,
-        ($as_of::DATE - INTERVAL 1 YEAR)::DATE AS now_bound,
+        year_before($as_of) AS now_bound,
         ($as_of::DATE - 7) AS before_end,
-        (($as_of::DATE - 7) - INTERVAL 1 YEAR)::DATE AS before_bound
+        year_before($as_of::DATE - 7) AS before_bound
 ),
 pen AS (
     -- Counts per (code, authority) first, then per code: the number of authorities is count(DISTINCT
@@ -44,13 +44,13 @@ lists AS (
     SELECT
         l.credit_code,
         count(DISTINCT l.list_name) FILTER (
-            WHERE l.listed_on <= d.now_end AND (l.removed_on IS NULL OR l.removed_on > d.now_end)
+            WHERE in_force(l.listed_on, l.removed_on, d.now_end)
         ) AS severe_lists,
         arg_max(l.name, l.listed_on) FILTER (
-            WHERE l.listed_on <= d.now_end AND (l.removed_on IS NULL OR l.removed_on > d.now_end)
+            WHERE in_force(l.listed_on, l.removed_on, d.now_end)
         ) AS list_subject,
         count(DISTINCT l.list_name) FILTER (
-            WHERE l.listed_on <= d.before_end AND (l.removed_on IS NULL OR l.removed_on > d.before_end)
+            WHERE in_force(l.listed_on, l.removed_on, d.before_end)
         ) AS lists_before
     FROM list_subjects() AS l, d
     WHERE l.listed_on <= d.now_end
@@ -73,24 +73,19 @@ codes AS (
 flagged AS (
     SELECT
         *,
-        penalties_12m >= $warn_penalties::INTEGER
-            OR departments_12m >= $warn_departments::INTEGER
-            OR severe_lists >= $warn_severe_lists::INTEGER AS warned,
-        penalties_before >= $warn_penalties::INTEGER
-            OR departments_before >= $warn_departments::INTEGER
-            OR lists_before >= $warn_severe_lists::INTEGER AS warned_week_before
+        warned(
+            penalties_12m, departments_12m, severe_lists, $warn_penalties, $warn_departments, $warn_severe_lists
+        ) AS warned,
+        warned(
+            penalties_before, departments_before, lists_before, $warn_penalties, $warn_departments, $warn_severe_lists
+        ) AS warned_week_before
     FROM codes
 ),
 warned AS (
     SELECT
         *,
-        list_filter(
-            [
-                CASE WHEN penalties_12m >= $warn_penalties::INTEGER THEN 'penalties_60' END,
-                CASE WHEN departments_12m >= $warn_departments::INTEGER THEN 'departments_3' END,
-                CASE WHEN severe_lists >= $warn_severe_lists::INTEGER THEN 'severe_lists_2' END
-            ],
-            lambda x: x IS NOT NULL
+        warning_reasons(
+            penalties_12m, departments_12m, severe_lists, $warn_penalties, $warn_departments, $warn_severe_lists
         ) AS reasons
     FROM flagged
     WHERE warned OR warned_week_before

@@ -8,22 +8,11 @@ WITH months AS (
     SELECT month, month_start, month_end FROM window_months($as_of, $months)
 ),
 ent AS (
-    SELECT credit_code, sector, established, deregistered
-    FROM entities
-    WHERE ($sector::VARCHAR IS NULL OR sector = $sector::VARCHAR)
-        AND ($district::VARCHAR IS NULL OR district = $district::VARCHAR)
+    SELECT credit_code, sector, established, deregistered FROM register_pool($sector, $district)
 ),
 pen AS (
-    SELECT
-        strftime(date_trunc('month', p.decision_date), '%Y-%m') AS month,
-        coalesce(e.sector, '未登记') AS sector,
-        count(*) AS penalties
-    FROM penalty_subjects() AS p
-    LEFT JOIN entities AS e ON e.credit_code = p.credit_code
-    WHERE p.decision_date >= window_start($as_of, $months)
-        AND p.decision_date <= $as_of::DATE
-        AND ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
-        AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)
+    SELECT month, sector, count(*) AS penalties
+    FROM register_penalties($as_of, $months, $sector, $district)
     GROUP BY ALL
 ),
 active AS (

@@ -14,7 +14,7 @@ WITH months AS (
     SELECT month, month_end FROM window_months($as_of, $months)
 ),
 bounds AS (
-    SELECT month, month_end, (month_end - INTERVAL 1 YEAR)::DATE AS year_before
+    SELECT month, month_end, year_before(month_end) AS year_before
     FROM months
 ),
 span_pen AS NOT MATERIALIZED (
@@ -46,9 +46,14 @@ candidates AS (
         FROM span_lists
         GROUP BY credit_code
     ) AS l ON l.credit_code = p.credit_code
-    WHERE coalesce(p.penalties, 0) >= $warn_penalties::INTEGER
-        OR coalesce(p.departments, 0) >= $warn_departments::INTEGER
-        OR coalesce(l.severe_lists, 0) >= $warn_severe_lists::INTEGER
+    WHERE warned(
+        coalesce(p.penalties, 0),
+        coalesce(p.departments, 0),
+        coalesce(l.severe_lists, 0),
+        $warn_penalties,
+        $warn_departments,
+        $warn_severe_lists
+    )
 ),
 pen AS (
     -- Each candidate's penalties_12m and departments_12m at each E, counted as in candidates.
@@ -69,7 +74,7 @@ lists AS (
         count(DISTINCT l.list_name) AS severe_lists
     FROM span_lists AS l
     SEMI JOIN candidates AS c ON c.credit_code = l.credit_code
-    JOIN bounds AS b ON l.listed_on <= b.month_end AND (l.removed_on IS NULL OR l.removed_on > b.month_end)
+    JOIN bounds AS b ON in_force(l.listed_on, l.removed_on, b.month_end)
     GROUP BY ALL
 ),
 codes AS (
@@ -90,10 +95,8 @@ warned AS (
         count(*) AS value
     FROM codes AS w
     LEFT JOIN entities AS e ON e.credit_code = w.credit_code
-    WHERE (
-            w.penalties_12m >= $warn_penalties::INTEGER
-            OR w.departments_12m >= $warn_departments::INTEGER
-            OR w.severe_lists >= $warn_severe_lists::INTEGER
+    WHERE warned(
+            w.penalties_12m, w.departments_12m, w.severe_lists, $warn_penalties, $warn_departments, $warn_severe_lists
         )
         AND ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
         AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)

@@ -15,8 +15,7 @@ SELECT
     e.credit_code IS NOT NULL AS in_register
 FROM list_subjects() AS s
 LEFT JOIN entities AS e ON e.credit_code = s.credit_code
-WHERE s.listed_on <= $as_of::DATE
-    AND (s.removed_on IS NULL OR s.removed_on > $as_of::DATE)
+WHERE in_force(s.listed_on, s.removed_on, $as_of)
     AND ($sector::VARCHAR IS NULL OR coalesce(e.sector, '未登记') = $sector::VARCHAR)
     AND ($district::VARCHAR IS NULL OR coalesce(e.district, '未登记') = $district::VARCHAR)
 ORDER BY s.listed_on DESC, s.credit_code, s.list_name

@@ -26,9 +26,7 @@ active AS (
 in_force AS (
     SELECT DISTINCT m.month, s.credit_code
     FROM months AS m
-    JOIN list_subjects() AS s
-        ON s.listed_on <= m.month_end
-        AND (s.removed_on IS NULL OR s.removed_on > m.month_end)
+    JOIN list_subjects() AS s ON in_force(s.listed_on, s.removed_on, m.month_end)
 ),
 counts AS (
     SELECT
