@@ -27,7 +27,6 @@ from pathlib import Path
 import duckdb
 
 from analytics import audit, snapshots, store
-from analytics.ingest import _write_lock  # one writer at a time within this process
 from analytics.settings import load_settings
 
 # Tables a restore leaves alone: the schema history belongs to the file itself.
@@ -108,7 +107,7 @@ def restore(db_path: str, src: str | os.PathLike, user=None) -> RestoreResult:
     try:
         with snapshots.announce(db_path, "恢复备份", user):
             _stage(source, staged)
-            with _write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
+            with store.write_lock, store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con:
                 snapshots.ensure(con, db_path)
                 previous = _save_previous(con, db_path)
                 con.execute("ATTACH ? AS restore_source (READ_ONLY)", [str(staged)])

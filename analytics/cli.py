@@ -63,11 +63,11 @@ def _as_of(text: str) -> date:
 
 
 def _covers(text: str):
-    from analytics import coverage
+    from analytics import periods
 
     try:
-        return coverage.parse_covers(text)
-    except coverage.CoversError as exc:
+        return periods.parse_covers(text)
+    except periods.CoversError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import audit, columns, coverage, derive, matching, snapshots, store
+from analytics import audit, columns, derive, matching, periods, snapshots, store
 from analytics import datasets as ds
 from analytics import normalize as nz
 from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
@@ -55,8 +54,6 @@ LINKS = ("entity_code", "match_method", "subject_code")
 # Columns the rejected-rows download adds to the file's own: on reload they are bookkeeping, not data.
 REJECT_COLUMNS = ("工作表", "行号", "错误原因")
 
-# One writer at a time inside this process; other processes wait on DuckDB's file lock.
-_write_lock = threading.Lock()
 # Columns of a chunk are parsed side by side, one per core (see _check); the file is hashed alongside, apart,
 # so that hashing a large file never holds one of the parsers' threads.
 _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="ingest")
@@ -180,7 +177,7 @@ def ingest_paths(
     fills: dict[str, str] | None = None,
 ) -> list[IngestResult]:
     """Load files in order; each in its own transaction. A file is read from disk in pieces, not held whole.
-    ``covers``: the period the files cover, as the analyst states it (coverage.parse_covers); by default
+    ``covers``: the period the files cover, as the analyst states it (periods.parse_covers); by default
     each file's own dates, or the upload day for the register and the lists. ``fills``: header → value for
     the whole file (ingest --set): it fills that column where the file has none or the cell is empty."""
     results = []
@@ -245,7 +242,7 @@ def _ingest(
         # Announced before waiting for the lock; pages read the published snapshot meanwhile (snapshots.py).
         with (
             snapshots.announce(db_path, f"导入{_titles(result.dataset)}", user),
-            _write_lock,
+            store.write_lock,
             store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con,
         ):
             snapshots.ensure(con, db_path)
@@ -287,10 +284,10 @@ def _record_coverage(con, staged: list[_Staged], result: IngestResult, covers: t
         name = stage.dataset.name
         if not stage.rows:
             continue
-        if name in coverage.SNAPSHOTS:  # a snapshot: of the stated date (the period's last day) or of today
+        if name in periods.SNAPSHOTS:  # a snapshot: of the stated date (the period's last day) or of today
             period = (covers[1], covers[1]) if covers else (today, today)
-        elif name in coverage.MAIN_DATE:
-            column = coverage.MAIN_DATE[name]
+        elif name in periods.MAIN_DATE:
+            column = periods.MAIN_DATE[name]
             period = covers or con.execute(f"SELECT min({column}), max({column}) FROM {stage.table}").fetchone()
         else:
             continue
@@ -1095,7 +1092,7 @@ def _refuse(db_path: str, result: IngestResult, data: FileData, message: str, us
     try:
         with (
             snapshots.announce(db_path, f"记录被拒收的文件{_titles(result.dataset)}", user),
-            _write_lock,
+            store.write_lock,
             store.connect(db_path, wait_seconds=load_settings().lock_wait_seconds) as con,
         ):
             snapshots.ensure(con, db_path)

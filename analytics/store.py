@@ -22,6 +22,8 @@ WORK_POINTS_CSV = Path(__file__).resolve().parent.parent / "data" / "work_points
 
 
 _migrate_lock = threading.Lock()
+# One writer at a time inside this process (loads, undo, restore); other processes wait on DuckDB's file lock.
+write_lock = threading.Lock()
 
 
 class StoreBusy(RuntimeError):

@@ -19,7 +19,6 @@ from datetime import datetime
 
 from analytics import audit, matching, snapshots, store
 from analytics import datasets as ds
-from analytics.ingest import _write_lock  # one writer at a time within this process
 from analytics.settings import load_settings
 
 
@@ -58,7 +57,7 @@ def undo_upload(db_path: str, upload_id: int, user) -> UndoResult:
     settings = load_settings()
     with (
         snapshots.announce(db_path, f"撤销上传 #{upload_id}", user),
-        _write_lock,
+        store.write_lock,
         store.connect(db_path, wait_seconds=settings.lock_wait_seconds) as con,
     ):
         snapshots.ensure(con, db_path)

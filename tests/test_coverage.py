@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics import coverage, ingest, metrics, store, undo
+from analytics import coverage, ingest, metrics, periods, store, undo
 from analytics.coverage import Coverage
 from tests.helpers import (
     ENTITY_HEADERS,
@@ -57,8 +57,8 @@ def cov_of(db) -> Coverage:
 
 def test_parse_covers():
     today = D(2023, 6, 1)
-    assert coverage.parse_covers("2022-01-01..2022-12-31", today) == (D(2022, 1, 1), D(2022, 12, 31))
-    assert coverage.parse_covers(" 2022-12-31 ", today) == (D(2022, 12, 31), D(2022, 12, 31))  # a snapshot
+    assert periods.parse_covers("2022-01-01..2022-12-31", today) == (D(2022, 1, 1), D(2022, 12, 31))
+    assert periods.parse_covers(" 2022-12-31 ", today) == (D(2022, 12, 31), D(2022, 12, 31))  # a snapshot
     for bad, words in (
         ("2022-13-01..2022-12-31", "覆盖期格式应为"),
         ("2022/01/01", "覆盖期格式应为"),
@@ -66,8 +66,8 @@ def test_parse_covers():
         ("2022-12-31..2022-01-01", "起始日期晚于截止日期"),
         ("2022-01-01..2023-06-02", "不能晚于今天"),
     ):
-        with pytest.raises(coverage.CoversError, match=words):
-            coverage.parse_covers(bad, today)
+        with pytest.raises(periods.CoversError, match=words):
+            periods.parse_covers(bad, today)
 
 
 def test_merge_joins_touching_and_overlapping_periods_and_keeps_gaps():

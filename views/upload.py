@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import coverage
+from analytics import periods
 from analytics.datasets import DATASETS, UPLOADABLE
 from analytics.escaping import markdown_text as md
 from analytics.undo import undo_upload
@@ -137,8 +137,8 @@ def render() -> None:
     covers = None
     if covers_text.strip():
         try:
-            covers = coverage.parse_covers(covers_text)
-        except coverage.CoversError as exc:
+            covers = periods.parse_covers(covers_text)
+        except periods.CoversError as exc:
             st.error(str(exc), icon=":material/error:")
             return
     files = st.file_uploader("选择文件", type=list(ACCEPTED_TYPES), accept_multiple_files=True, key="up_files")
