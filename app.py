@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.store import keep_private
+from analytics.storage.store import keep_private
 from dashboard import auth, data, filters, updating
 from dashboard.guard import page_errors
 from dashboard.nav import DEFAULT_PAGE, PAGES

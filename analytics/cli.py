@@ -25,7 +25,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from analytics.datasets import UPLOADABLE
+from analytics.intake.datasets import UPLOADABLE
 from analytics.settings import load_settings
 
 
@@ -63,7 +63,7 @@ def _as_of(text: str) -> date:
 
 
 def _covers(text: str):
-    from analytics import periods
+    from analytics.intake import periods
 
     try:
         return periods.parse_covers(text)
@@ -88,7 +88,7 @@ def _positive_float(text: str) -> float:
 
 
 def _week(text: str):
-    from analytics import briefing
+    from analytics.output import briefing
 
     try:
         return briefing.parse_week(text)
@@ -138,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("docs", help="由代码重新生成 docs/datasets.md 与 docs/metrics.md")
 
-    from analytics.audit import ACTIONS
-    from analytics.users import ROLES
+    from analytics.storage.audit import ACTIONS
+    from analytics.storage.users import ROLES
 
     users = commands.add_parser("users", help="管理本地用户（用户文件见 CREDIT_USERS_FILE，默认 data/users.json）")
     user_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
@@ -191,7 +191,8 @@ def run(argv: list[str]) -> int:
     if args.command == "demo":
         return _demo(args, settings.db)
     if args.command == "docs":
-        from analytics import docs, metrics
+        from analytics.output import docs
+        from analytics.compute import metrics
 
         print("\n".join([*docs.write_docs(), str(metrics.write_docs())]))
         return 0
@@ -216,7 +217,7 @@ def _fill(text: str) -> tuple[str, str]:
 
 
 def _ingest(args, db: str) -> int:
-    from analytics import ingest
+    from analytics.intake import ingest
 
     for name in args.files:
         if not Path(name).is_file():
@@ -229,7 +230,8 @@ def _ingest(args, db: str) -> int:
 
 
 def _metrics(args, settings) -> int:
-    from analytics import metrics, store
+    from analytics.compute import metrics
+    from analytics.storage import store
 
     if not Path(settings.db).exists():
         raise CliError(f"数据库不存在：{settings.db}（先用 ingest 导入数据，或用 demo 生成演示数据）")
@@ -262,7 +264,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _users(args, settings) -> int:
-    from analytics import users
+    from analytics.storage import users
 
     command = args.users_command
     if command == "unlock":
@@ -295,8 +297,8 @@ def _users(args, settings) -> int:
 
 
 def _unlock(args, settings) -> int:
-    """Lift a sign-in lockout early (analytics.lockout); audited when there was one to lift."""
-    from analytics import audit, lockout, store
+    """Lift a sign-in lockout early (analytics.storage.lockout); audited when there was one to lift."""
+    from analytics.storage import audit, lockout, store
 
     guard = lockout.Guard(lockout.state_path(settings.users_file), lockout.Rules.from_settings(settings))
     name = lockout.account_key(args.name)
@@ -325,14 +327,14 @@ def _operator(name: str | None) -> str | None:
 
 
 def _audit_user_change(settings, name: str, detail: dict) -> None:
-    from analytics import audit, store
+    from analytics.storage import audit, store
 
     with store.connect(settings.db, wait_seconds=settings.lock_wait_seconds) as con:
         audit.record(con, _operator(None), "user_change", {"name": name, **detail, "via": "命令行"})
 
 
 def _undo(args, db: str) -> int:
-    from analytics import undo
+    from analytics.intake import undo
 
     if not Path(db).exists():
         raise CliError(f"数据库不存在：{db}")
@@ -344,7 +346,7 @@ def _undo(args, db: str) -> int:
 
 
 def _backup(args, db: str) -> int:
-    from analytics import backup
+    from analytics.storage import backup
 
     try:
         if args.command == "backup":
@@ -359,7 +361,7 @@ def _backup(args, db: str) -> int:
 
 
 def _audit(args, settings) -> int:
-    from analytics import audit, store
+    from analytics.storage import audit, store
 
     if not Path(settings.db).exists():
         raise CliError(f"数据库不存在：{settings.db}")
@@ -372,7 +374,9 @@ def _audit(args, settings) -> int:
 
 
 def _briefing(args, settings) -> int:
-    from analytics import briefing, metrics, store
+    from analytics.output import briefing
+    from analytics.compute import metrics
+    from analytics.storage import store
 
     if not Path(settings.db).exists():
         raise CliError(f"数据库不存在：{settings.db}（先用 ingest 导入数据，或用 demo 生成演示数据）")
@@ -394,7 +398,7 @@ def _briefing(args, settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from analytics.store import StoreBusy, keep_private
+    from analytics.storage.store import StoreBusy, keep_private
 
     keep_private()  # databases, backups, briefings and demo exports: 0600, folders 0700
     try:

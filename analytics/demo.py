@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import xlsxwriter
 
-from analytics.datasets import DATASETS, OBJECTION_RESULTS, PROGRESS_STATUSES
+from analytics.intake.datasets import DATASETS, OBJECTION_RESULTS, PROGRESS_STATUSES
 
 # --- Constants ---------------------------------------------------------------
 
@@ -1250,7 +1250,7 @@ def build(db_path: str, seed: int = 2022, scale: float = 1, out_dir: Path | None
 
     Returns ingestion's results, one per file, in load order.
     """
-    from analytics import ingest
+    from analytics.intake import ingest
 
     if out_dir is not None:
         return ingest.ingest_paths(db_path, write_exports(Path(out_dir), seed, scale), user="demo")

@@ -45,7 +45,7 @@ class Settings:
     # auth = "oidc": the role of a signed-in account that is not in the users file
     # (viewer, analyst or admin; "none" lets only the accounts listed there in).
     oidc_default_role: str = "viewer"
-    # auth = "local": attempt limits (analytics.lockout). Failures are counted per account and per
+    # auth = "local": attempt limits (analytics.storage.lockout). Failures are counted per account and per
     # client over the window; after the free ones each further try waits delay * 2^k seconds;
     # the lockout_failures-th failure locks the account for lockout_minutes.
     sign_in_window_minutes: float = 15.0

@@ -98,7 +98,8 @@ def child_lock(db: str, path: str) -> None:
     """One load, timing the writable connection's life (the file lock) and the whole load."""
     import contextlib
 
-    from analytics import ingest, store
+    from analytics.intake import ingest
+    from analytics.storage import store
 
     held: list[float] = []
     original = store.connect
@@ -152,7 +153,7 @@ def fresh_copy(base: Path, target: Path) -> str:
 
 
 def file_is_held(db: str) -> bool:
-    from analytics import store
+    from analytics.storage import store
 
     try:
         with store.connect(db, wait_seconds=0):
@@ -162,7 +163,7 @@ def file_is_held(db: str) -> bool:
 
 
 def bench_pages(base: Path, csv_path: Path, work: Path, runs: int, log) -> dict:
-    from analytics import snapshots
+    from analytics.storage import snapshots
 
     db = fresh_copy(base, work / "pages.duckdb")
     pages = subprocess.Popen(

@@ -107,7 +107,7 @@ def evict(path: str | Path) -> None:
 
 
 def child_ingest(path: str, db: str, reload: str) -> None:
-    from analytics import ingest
+    from analytics.intake import ingest
 
     if reload == "reload":
         ingest.ingest_paths(db, [path])
@@ -143,7 +143,7 @@ def child_store(path: str, db: str, keyed: str) -> None:
     table's primary key (行政处罚决定书文号), as the store's has; DuckDB keeps its index as rows go in."""
     import duckdb
 
-    from analytics import datasets as ds
+    from analytics.intake import datasets as ds
 
     penalties = ds.DATASETS["penalties"]
     key_headers = {penalties.column(k).label for k in penalties.key} if keyed == "keyed" else set()
@@ -282,7 +282,7 @@ def prepare(scale: str, data_dir: Path, log) -> dict:
 
 
 def bench_ingest(info: dict, runs: int, work: Path, log) -> dict:
-    from analytics import store
+    from analytics.storage import store
 
     template = work / "empty.duckdb"
     if not template.exists():

@@ -9,7 +9,7 @@
   ``python -m analytics undo`` / ``audit`` on the server). Every page carries
   the banner ``DEMO_BANNER``.
 - ``local``: a Chinese sign-in form checked against the users file
-  (``analytics.users``: salted scrypt hashes, roles viewer | analyst | admin).
+  (``analytics.storage.users``: salted scrypt hashes, roles viewer | analyst | admin).
 - ``oidc``: Streamlit's built-in OpenID Connect (``st.login`` / ``st.user`` /
   ``st.logout``, configured in ``.streamlit/secrets.toml``). The account's role
   comes from the users file when it holds the account's e-mail (or subject) as a
@@ -21,7 +21,7 @@ file on every run, so a role change or a removed user takes effect at once.
 Sign-ins (and failed ones), sign-outs and downloads of entity-level data are
 written to the audit log here; uploads and undos are audited by analytics.
 
-Local sign-in is limited (``analytics.lockout``: a growing delay, then a lockout, kept in a file
+Local sign-in is limited (``analytics.storage.lockout``: a growing delay, then a lockout, kept in a file
 beside the users file), and a local session ends after ``settings.idle_timeout_minutes`` without
 interaction; see the section "attempt limits and the idle timeout" at the end.
 """
@@ -38,9 +38,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from analytics import audit, lockout, store, users
+from analytics.storage import audit, lockout, store, users
 from analytics.settings import Settings, load_settings
-from analytics.users import ROLE_LABELS, ROLES, User
+from analytics.storage.users import ROLE_LABELS, ROLES, User
 
 log = logging.getLogger(__name__)
 

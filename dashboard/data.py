@@ -18,7 +18,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import coverage, metrics, snapshots, store
+from analytics.compute import coverage, metrics
+from analytics.storage import snapshots, store
 from analytics.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def connect(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
     process, so an upload in one session would fail while another session reads.
     Same-configuration connections share one database instance and never clash.
     While a load, undo, backup or restore is at work (here or in another process),
-    the last published snapshot is read instead, without waiting (analytics.snapshots).
+    the last published snapshot is read instead, without waiting (analytics.storage.snapshots).
     """
     with snapshots.reading(db, load_settings().lock_wait_seconds) as con:
         yield con

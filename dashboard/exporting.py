@@ -1,7 +1,7 @@
 """The numbers behind a chart or table as CSV and XLSX bytes.
 
 Uploaded text can hold formulas (``=HYPERLINK(...)``); every download goes
-through analytics.export, which makes such cells plain text in Excel and WPS.
+through analytics.output.export, which makes such cells plain text in Excel and WPS.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics import export
+from analytics.output import export
 
 _SEQUENCES = (list, tuple, np.ndarray)  # DuckDB lists arrive as arrays
 
@@ -32,5 +32,5 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "数据") -> bytes:
-    """One worksheet, text always written as text (analytics.export)."""
+    """One worksheet, text always written as text (analytics.output.export)."""
     return export.to_xlsx_bytes(_plain(df), sheet)

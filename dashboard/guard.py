@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from analytics.store import StoreBusy
+from analytics.storage.store import StoreBusy
 
 log = logging.getLogger(__name__)
 

@@ -74,7 +74,7 @@ COLUMNS = {
     "message": "说明",
     "coverage": "数据覆盖",
 }
-# The coverage column of a masked metric (analytics.coverage): blank when fully covered.
+# The coverage column of a masked metric (analytics.compute.coverage): blank when fully covered.
 COVERAGE_WORDS = {"full": "", "partial": "部分覆盖", "none": "未覆盖（无数据，非0）"}
 
 UPLOAD_STATUS = {"loaded": "已入库", "refused": "已拒收", "undone": "已撤销"}

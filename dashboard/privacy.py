@@ -29,7 +29,7 @@ import re
 import pandas as pd
 
 from analytics import normalize
-from analytics.datasets import DATASETS
+from analytics.intake.datasets import DATASETS
 
 NATURAL_PERSON = "自然人"
 

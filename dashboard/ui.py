@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import charts
+from analytics.output import charts
 from analytics.settings import load_settings
 from dashboard import auth, data, exporting, labels, media, privacy
 from dashboard.filters import Filters, current
@@ -174,7 +174,7 @@ def downloads(
 
 
 def figure(builder: Callable[..., go.Figure], *args) -> go.Figure:
-    """``builder(*args)``, a chart builder of analytics/charts.py, built once per distinct input.
+    """``builder(*args)``, a chart builder of analytics/output/charts.py, built once per distinct input.
 
     Plotly validates every property it is given, so building a chart costs 10–20 ms; a rerun with the same
     numbers (a widget elsewhere on the page, switching back to the page) reuses the figure. The figure is

@@ -1,6 +1,6 @@
 """The 数据更新中 banner: shown on every page while a load, undo, backup or restore is at work.
 
-Meanwhile the pages read the last published snapshot (analytics.snapshots), so the figures are those of
+Meanwhile the pages read the last published snapshot (analytics.storage.snapshots), so the figures are those of
 the last commit; the first rerun after the writer finishes reads the new data.
 """
 
@@ -10,7 +10,7 @@ from datetime import date
 
 import streamlit as st
 
-from analytics.escaping import markdown_text as md
+from analytics.output.escaping import markdown_text as md
 from dashboard import data
 
 BANNER_KEY = "updating_banner"  # CSS class st-key-updating_banner: what browser tests look for

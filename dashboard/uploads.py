@@ -7,8 +7,8 @@ import unicodedata
 
 import pandas as pd
 
-from analytics import ingest
-from analytics.datasets import DATASETS
+from analytics.intake import ingest
+from analytics.intake.datasets import DATASETS
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +74,11 @@ def errors_frame(result: ingest.IngestResult) -> pd.DataFrame:
 
 
 def undoable(history: pd.DataFrame) -> list[int]:
-    """Ids of the uploads an admin can undo now, newest first (the rule of analytics.undo).
+    """Ids of the uploads an admin can undo now, newest first (the rule of analytics.intake.undo).
 
     ``history`` holds id, dataset, status, loaded and updated. An upload is undoable when it
     is loaded and no later loaded upload wrote rows (new or updated) of any of its datasets:
-    undoing goes newest first per dataset. analytics.undo checks again and has the last word.
+    undoing goes newest first per dataset. analytics.intake.undo checks again and has the last word.
     """
     written: set[str] = set()  # datasets a later, not undone upload wrote to
     out: list[int] = []

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
-from analytics import datasets as ds
+from analytics.intake import datasets as ds
 from analytics import normalize
 
 # The real published files of ../shared (bytes unchanged); a worktree under /work/wt sits a level deeper.

@@ -16,7 +16,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics import audit, normalize, store, users
+from analytics.storage import audit, store, users
+from analytics import normalize
 from analytics.settings import load_settings
 from dashboard import auth, exporting, privacy
 from dashboard.nav import PAGES

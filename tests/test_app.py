@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import charts, normalize, store
-from analytics.users import User
+from analytics.output import charts
+from analytics import normalize
+from analytics.storage import store
+from analytics.storage.users import User
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.nav import PAGES
 from dashboard.uploads import handle_upload

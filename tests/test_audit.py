@@ -8,7 +8,9 @@ import threading
 import duckdb
 import pytest
 
-from analytics import audit, cli, ingest, normalize, store
+from analytics.storage import audit, store
+from analytics import cli, normalize
+from analytics.intake import ingest
 
 HEADERS = "统一社会信用代码,名称,行业,所在区,成立日期\r\n"
 
@@ -49,7 +51,7 @@ def test_records_are_listed_newest_first_with_their_detail(db):
 
 
 def test_a_user_object_is_recorded_by_name(db):
-    from analytics.users import User
+    from analytics.storage.users import User
 
     with store.connect(db) as con:
         audit.record(con, User("王五", "admin"), "sign_out", {})

@@ -25,8 +25,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from analytics import briefing, metrics, store
-from analytics.briefing import Kpis, Week, WeekError, last_complete_week, parse_week, summary_text
+from analytics.output import briefing
+from analytics.compute import metrics
+from analytics.storage import store
+from analytics.output.briefing import Kpis, Week, WeekError, last_complete_week, parse_week, summary_text
 from analytics.settings import Settings
 from dashboard.nav import PAGES
 
@@ -521,7 +523,7 @@ def test_html_is_self_contained(exported):
 OPEN_OFFLINE = """
 import json, sys
 from playwright.sync_api import sync_playwright
-from analytics import briefing
+from analytics.output import briefing
 
 html, profile = sys.argv[1], sys.argv[2]
 requests = []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import charts
+from analytics.output import charts
 from dashboard import exporting
 from tests.helpers import section_rollup_frame
 

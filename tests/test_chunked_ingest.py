@@ -1,6 +1,6 @@
 """Reading and loading a chunk at a time gives what reading the file whole gives: same rows, row numbers,
 skipped rows, errors and duplicate-key reasons, whichever CSV parser read it; and the vectorised cleaners
-in analytics.columns agree with normalize cell by cell."""
+in analytics.intake.columns agree with normalize cell by cell."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import columns, ingest, normalize, reader
+from analytics.intake import columns, ingest, reader
+from analytics import normalize
 from tests.helpers import (
     KNOWN_HEADERS,
     LICENSE_HEADERS,

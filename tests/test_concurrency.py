@@ -15,7 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import ingest, normalize, store
+from analytics.intake import ingest
+from analytics import normalize
+from analytics.storage import store
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("entities", "penalties", "uploads", "replaced_rows", "audit_log")
@@ -24,7 +26,8 @@ TIMEOUT = 60
 # A process that imports everything, says "ready", waits for "go" on stdin, then does one thing.
 WORKER = r"""
 import json, sys
-from analytics import ingest, store
+from analytics.intake import ingest
+from analytics.storage import store
 from analytics.settings import load_settings
 
 mode, db, *files = sys.argv[1:]

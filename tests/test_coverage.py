@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from analytics import coverage, ingest, metrics, periods, store, undo
-from analytics.coverage import Coverage
+from analytics.compute import coverage, metrics
+from analytics.intake import ingest, periods, undo
+from analytics.storage import store
+from analytics.compute.coverage import Coverage
 from tests.helpers import (
     ENTITY_HEADERS,
     LICENSE_HEADERS,
@@ -237,7 +239,7 @@ def test_cli_covers_option(tmp_path):
 
 
 def test_briefing_names_the_uncovered_data_and_computes_no_change(bureau):
-    from analytics import briefing
+    from analytics.output import briefing
 
     with store.connect(str(bureau)) as con:
         b = briefing.compute(con, briefing.parse_week("2023-W02"))  # 9–15 January 2023
@@ -250,7 +252,7 @@ def test_briefing_names_the_uncovered_data_and_computes_no_change(bureau):
 def test_heatmap_leaves_uncovered_months_empty_with_a_hover_note():
     import pandas as pd
 
-    from analytics import charts
+    from analytics.output import charts
 
     df = pd.DataFrame(
         {
@@ -267,7 +269,7 @@ def test_heatmap_leaves_uncovered_months_empty_with_a_hover_note():
 
 
 def test_masked_frame_for_the_pages(bureau):
-    from analytics import coverage as c
+    from analytics.compute import coverage as c
 
     with store.connect(str(bureau)) as con:
         frame = metrics.run(con, "weekly_penalties", D(2023, 1, 15), months=1)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analytics import demo
-from analytics.datasets import DATASETS
+from analytics.intake.datasets import DATASETS
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = 0.05

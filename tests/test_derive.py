@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics import demo, derive, ingest
+from analytics import demo
+from analytics.intake import derive, ingest
 from tests.helpers import REAL_EXPORTS, credit_code, csv_bytes, query
 
 ROOT = Path(__file__).resolve().parent.parent

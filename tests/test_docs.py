@@ -2,9 +2,9 @@
 
 import re
 
-from analytics import docs
-from analytics.datasets import DATASETS
-from analytics.ingest import IngestResult
+from analytics.output import docs
+from analytics.intake.datasets import DATASETS
+from analytics.intake.ingest import IngestResult
 from analytics.settings import PROJECT_ROOT
 
 
@@ -36,7 +36,7 @@ def test_readme_names_the_columns_set_accepts_and_the_ingest_fields():
 
 
 def test_every_shared_macro_is_documented_in_metrics_md():
-    from analytics import metrics
+    from analytics.compute import metrics
 
     text = metrics.MACROS_PATH.read_text(encoding="utf-8")
     defined = set(re.findall(r"CREATE OR REPLACE TEMP MACRO (\w+)", text))

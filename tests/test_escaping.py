@@ -1,4 +1,4 @@
-"""Text from exports is text: every chart builder escapes the names it is given (analytics.escaping)."""
+"""Text from exports is text: every chart builder escapes the names it is given (analytics.output.escaping)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import charts, escaping
+from analytics.output import charts, escaping
 from tests.helpers import section_rollup_frame
 
 ROOT = Path(__file__).resolve().parents[1]

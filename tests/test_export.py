@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.export import safe_cell, safe_frame, to_csv_bytes, to_xlsx_bytes
+from analytics.output.export import safe_cell, safe_frame, to_csv_bytes, to_xlsx_bytes
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)", "\t=1", "\r=1", " =1+1"]
 

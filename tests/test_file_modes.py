@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analytics import store
+from analytics.storage import store
 
 ROOT = Path(__file__).resolve().parents[1]
 

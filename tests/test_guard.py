@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from analytics import store
+from analytics.storage import store
 from dashboard import guard
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -1,5 +1,5 @@
 """Subjects as real lists name them: every identifier kind (normalize), the match to the register
-(analytics/matching.py) in its documented order, and real published files loaded as they are."""
+(analytics/intake/matching.py) in its documented order, and real published files loaded as they are."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from analytics import ingest, metrics, store
+from analytics.intake import ingest
+from analytics.compute import metrics
+from analytics.storage import store
 from analytics import normalize as nz
 from tests.helpers import REAL_EXPORTS, csv_bytes, query
 from tests.test_cli_ingest import run as run_cli

@@ -14,8 +14,8 @@ import pytest
 import xlsxwriter
 import xlwt
 
-from analytics import datasets as ds
-from analytics import ingest
+from analytics.intake import datasets as ds
+from analytics.intake import ingest
 from tests.helpers import (
     ENTITY_HEADERS,
     LICENSE_HEADERS,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import datasets as ds
-from analytics import ingest
+from analytics.intake import datasets as ds
+from analytics.intake import ingest
 from tests.helpers import (
     LICENSE_HEADERS,
     OBJECTION_HEADERS,

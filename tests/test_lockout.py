@@ -1,4 +1,4 @@
-"""The sign-in attempt limits and the idle timeout (analytics.lockout), with an injected clock.
+"""The sign-in attempt limits and the idle timeout (analytics.storage.lockout), with an injected clock.
 
 Default rules: window 900 s, 5 free failures, then waits of 2 * 2^(n-5) s (2, 4, 8, 16, 32 …),
 the 10th failure locks the account for 900 s.
@@ -12,8 +12,8 @@ import stat
 
 import pytest
 
-from analytics import lockout
-from analytics.lockout import Guard, LockoutError, Rules
+from analytics.storage import lockout
+from analytics.storage.lockout import Guard, LockoutError, Rules
 from analytics.settings import load_settings
 
 T0 = 1_700_000_000.0  # any fixed instant

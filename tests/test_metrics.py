@@ -12,7 +12,8 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from analytics import metrics, store
+from analytics.compute import metrics
+from analytics.storage import store
 from analytics.settings import Settings
 
 D = date  # short alias for the many dates below

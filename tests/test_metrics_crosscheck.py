@@ -13,7 +13,9 @@ from datetime import date
 
 import pytest
 
-from analytics import demo, metrics, store
+from analytics import demo
+from analytics.compute import metrics
+from analytics.storage import store
 from analytics.settings import Settings
 
 AS_OF = date(2022, 11, 20)  # mid-month: the last month ends at D, not on its last day

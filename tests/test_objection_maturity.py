@@ -10,7 +10,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analytics import charts, metrics, objections, store
+from analytics.output import charts
+from analytics.compute import metrics, objections
+from analytics.storage import store
 from analytics.settings import Settings
 from tests.test_metrics import add_license, add_objection, add_penalty, by, rows
 
@@ -290,7 +292,7 @@ def objection_clause(summary: str) -> str:
 
 
 def test_the_briefing_headline_is_the_latest_mature_month(falling_tail):
-    from analytics import briefing
+    from analytics.output import briefing
 
     with store.connect(falling_tail, read_only=True) as c:
         b = briefing.compute(c, briefing.Week(2022, 52), settings=W60)
@@ -316,7 +318,7 @@ def test_the_briefing_headline_is_the_latest_mature_month(falling_tail):
 
 
 def test_the_briefing_summary_never_calls_an_immature_change_a_rise_or_a_fall(falling_tail):
-    from analytics import briefing
+    from analytics.output import briefing
 
     # Sunday 18 December 2022 (2022-W50): 18 Dec - 30 Sep = 79 → September mature; 18 Dec - 31 Oct = 48 → not.
     with store.connect(falling_tail, read_only=True) as c:

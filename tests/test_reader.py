@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 import xlwt
 
-from analytics import reader
+from analytics.intake import reader
 from tests.helpers import KNOWN_HEADERS, PENALTY_HEADERS, PROGRESS_HEADERS, csv_bytes, penalty_row, xlsx_bytes
 
 KNOWN = KNOWN_HEADERS

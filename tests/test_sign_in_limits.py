@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from analytics import cli, lockout, users
+from analytics import cli
+from analytics.storage import lockout, users
 from dashboard import auth
 from tests.test_access import ADMIN, ANALYST, PASSWORD, audit_log, button, go, is_sign_in_page, open_app, sign_in
 from tests.test_app import HEADINGS, build_fixture

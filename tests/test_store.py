@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import ingest, store
+from analytics.intake import ingest
+from analytics.storage import store
 from tests.helpers import PENALTY_HEADERS, csv_bytes, penalty_row, query
 
 FIRST_MIGRATION = store.MIGRATIONS_DIR / "0001_initial.sql"

@@ -12,8 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import audit, cli, ingest, normalize, store, undo
-from analytics.users import User
+from analytics.storage import audit, store
+from analytics import cli, normalize
+from analytics.intake import ingest, undo
+from analytics.storage.users import User
 
 PENALTY_HEADERS = [
     "行政相对人名称",

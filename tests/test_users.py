@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from analytics import audit, cli, store, users
-from analytics.users import PERMISSIONS, ROLES, User, UserError
+from analytics.storage import audit, store, users
+from analytics import cli
+from analytics.storage.users import PERMISSIONS, ROLES, User, UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 

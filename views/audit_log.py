@@ -1,6 +1,6 @@
 """审计日志 (admins): who signed in, uploaded, undid and downloaded what, read-only; the settings in force.
 
-The log is append-only (analytics.audit has no update or delete), and this page offers
+The log is append-only (analytics.storage.audit has no update or delete), and this page offers
 nothing that changes it: filters and a table, no editor. With local sign-in it also lists the
 accounts locked by failed sign-ins, with a control that lifts a lock early (audited).
 """
@@ -12,7 +12,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from analytics import audit, users
+from analytics.storage import audit, users
 from analytics.settings import load_settings
 from dashboard import auth, data, ui
 

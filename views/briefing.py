@@ -1,6 +1,6 @@
 """周报: the weekly briefing on one 1920×1080 screen, with its HTML, PNG and XLSX exports.
 
-Everything comes from analytics.briefing (the same metric queries as the other pages, read at the
+Everything comes from analytics.output.briefing (the same metric queries as the other pages, read at the
 chosen week's Sunday); this page only picks the week and draws. The week is kept in the URL as
 ``week`` (ISO, 2022-W51). ``capture=1`` in the URL leaves only the briefing on the screen (no
 sidebar, header, banner or controls), for a screenshot or a projector.
@@ -12,7 +12,7 @@ import html
 
 import streamlit as st
 
-from analytics import briefing
+from analytics.output import briefing
 from dashboard import auth, data, ui
 from dashboard.filters import current
 from dashboard.nav import PAGES

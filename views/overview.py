@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import coverage, objections
-from analytics.datasets import DATASETS
+from analytics.compute import coverage, objections
+from analytics.intake.datasets import DATASETS
 from analytics.settings import load_settings
 from dashboard import data, ui
 from dashboard.filters import current

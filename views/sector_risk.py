@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import charts
-from analytics.escaping import markdown_text as md
+from analytics.output import charts
+from analytics.output.escaping import markdown_text as md
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import charts
+from analytics.output import charts
 from dashboard import auth, privacy, ui
 from dashboard.filters import Filters, current
 from dashboard.periods import month_end

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import periods
-from analytics.datasets import DATASETS, UPLOADABLE
-from analytics.escaping import markdown_text as md
-from analytics.undo import undo_upload
+from analytics.intake import periods
+from analytics.intake.datasets import DATASETS, UPLOADABLE
+from analytics.output.escaping import markdown_text as md
+from analytics.intake.undo import undo_upload
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
 from dashboard.uploads import (
@@ -215,7 +215,7 @@ def _cancel_undo() -> None:
 
 
 def _confirm_undo(db: str, upload_id: int) -> None:
-    """Undo (analytics.undo writes the audit record in the same transaction) and keep its message."""
+    """Undo (analytics.intake.undo writes the audit record in the same transaction) and keep its message."""
     st.session_state.pop(UNDO_PENDING_KEY, None)
     user = auth.acting_user("undo", "undo")
     if user is None:

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from analytics.briefing import CHROMIUM_ARGS
+from analytics.output.briefing import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -96,7 +96,7 @@ def server(demo_db, tmp_path_factory):
 @pytest.fixture(scope="session")
 def empty_server(tmp_path_factory):
     """Base URL of a streamlit server on an empty (but existing, so no demo is built) database."""
-    from analytics import store
+    from analytics.storage import store
 
     db = str(tmp_path_factory.mktemp("browser-empty") / "empty.duckdb")
     with store.connect(db):

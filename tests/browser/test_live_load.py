@@ -17,7 +17,8 @@ from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 
-from analytics import ingest, store
+from analytics.intake import ingest
+from analytics.storage import store
 from tests.browser.conftest import ROOT, running_server
 from tests.browser.test_pages import IDLE
 from tests.test_concurrency import entity_csv, wait_for
@@ -67,7 +68,7 @@ def test_a_page_opened_during_a_cli_load_shows_the_last_commit_with_the_banner_t
             # The load has read, checked and upserted every row, and holds the file, uncommitted.
             wait_for(Path(f"{gate}.paused"), SimpleNamespace(proc=load))
             with_lock = subprocess.run(  # another process cannot open the file now: the load holds it
-                [sys.executable, "-c", "import sys; from analytics import store\n"
+                [sys.executable, "-c", "import sys; from analytics.storage import store\n"
                  "try:\n with store.connect(sys.argv[1], wait_seconds=0): sys.exit(0)\n"
                  "except store.StoreBusy: sys.exit(7)", db],
                 cwd=ROOT, timeout=TIMEOUT,

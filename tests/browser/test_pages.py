@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from analytics import store
+from analytics.storage import store
 
 # page url path → (heading, Plotly charts expected, viewport height for a whole-page screenshot)
 PAGES = {

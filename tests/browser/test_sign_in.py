@@ -13,7 +13,7 @@ import sys
 import pytest
 from playwright.sync_api import Page, expect
 
-from analytics import audit, store
+from analytics.storage import audit, store
 from tests.browser.conftest import ROOT, running_server
 from tests.browser.test_pages import IDLE, wait_ready
 

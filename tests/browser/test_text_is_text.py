@@ -9,7 +9,8 @@ import duckdb
 import pytest
 from playwright.sync_api import Page, expect
 
-from analytics import briefing, store
+from analytics.output import briefing
+from analytics.storage import store
 from tests.browser.conftest import running_server
 from tests.browser.test_pages import IDLE
 

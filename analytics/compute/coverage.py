@@ -16,7 +16,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from analytics.periods import MAIN_DATE, SNAPSHOTS, Period
+from analytics.intake.periods import MAIN_DATE, SNAPSHOTS, Period
 
 # The datasets the default as-of date follows first (see default_as_of).
 ACTIVITY = ("penalties", "licenses")
@@ -96,7 +96,7 @@ class Coverage:
 
 def load(con) -> Coverage:
     """The store's coverage: recorded periods, or for a dataset with rows but none recorded, its data's span."""
-    from analytics import metrics  # metrics registers the coverage query; it imports this module lazily
+    from analytics.compute import metrics  # metrics registers the coverage query; it imports this module lazily
 
     rows = metrics.run_rows(con, "coverage")
     periods: dict[str, list[Period]] = {}

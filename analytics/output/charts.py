@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pydeck as pdk
 
-from analytics import escaping
+from analytics.output import escaping
 
 _t = escaping.plotly_template_text  # a data value written into a hover template
 
@@ -144,7 +144,7 @@ def _empty(fig: go.Figure, text: str = "所选条件下没有数据") -> go.Figu
 
 
 def _text_is_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
-    """Every builder's figure leaves with its data escaped for Plotly (analytics.escaping): a sector,
+    """Every builder's figure leaves with its data escaped for Plotly (analytics.output.escaping): a sector,
     department or company name renders as the text it is, never as a link or markup."""
 
     @functools.wraps(builder)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI s
     import pandas as pd
 
 ACTIONS = ("sign_in", "sign_out", "upload", "undo", "download", "backup", "restore", "user_change", "refused")
-ACTIONS += ("lockout", "unlock")  # local sign-in limits (analytics.lockout)
+ACTIONS += ("lockout", "unlock")  # local sign-in limits (analytics.storage.lockout)
 ACTION_LABELS = {
     "sign_in": "登录",
     "sign_out": "退出",

@@ -35,8 +35,9 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics import charts, coverage, export, metrics, objections
-from analytics.datasets import DATASETS
+from analytics.output import charts, export
+from analytics.compute import coverage, metrics, objections
+from analytics.intake.datasets import DATASETS
 from analytics.settings import Settings, load_settings
 
 TITLE = "交通信用周报"
@@ -661,7 +662,7 @@ def _month_axis_compact(fig: go.Figure) -> None:
 
 
 def chart_specs(b: Briefing) -> list[ChartSpec]:
-    """The four key charts with the numbers behind each (built by analytics.charts)."""
+    """The four key charts with the numbers behind each (built by analytics.output.charts)."""
     as_of = b.as_of
     sections = b.sections.sort_values("section") if len(b.sections) else b.sections
     fig1 = charts.section_rollup(sections, as_of, SOURCES["work_points"])

@@ -17,8 +17,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from analytics import audit, matching, snapshots, store
-from analytics import datasets as ds
+from analytics.storage import audit, snapshots, store
+from analytics.intake import matching
+from analytics.intake import datasets as ds
 from analytics.settings import load_settings
 
 

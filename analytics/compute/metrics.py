@@ -1,6 +1,6 @@
 """The metric layer: one named, parameterised SQL query per metric (dbt / Evidence style).
 
-Each metric lives in ``analytics/queries/<name>.sql`` and uses DuckDB named
+Each metric lives in ``analytics/compute/queries/<name>.sql`` and uses DuckDB named
 parameters (``$as_of``, ``$months``, ``$sector``, ``$district``,
 ``$warn_penalties``, ...). ``METRICS`` registers every query with its Chinese
 and English definition; ``run`` executes one by name and passes exactly the
@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI starts faster without it
     import pandas as pd
 
-from analytics import coverage, matching
+from analytics.compute import coverage
+from analytics.intake import matching
 from analytics.settings import Settings, load_settings
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -620,16 +621,16 @@ def render_docs() -> str:
     lines = [
         "# 指标口径 / Metric definitions",
         "",
-        "本文件由 `analytics/metrics.py` 的指标注册表生成（`python -m analytics.metrics`），请勿手工修改。",
-        "Generated from the registry in `analytics/metrics.py` (`python -m analytics docs`); do not edit by hand.",
+        "本文件由 `analytics/compute/metrics.py` 的指标注册表生成（`python -m analytics.compute.metrics`），请勿手工修改。",
+        "Generated from the registry in `analytics/compute/metrics.py` (`python -m analytics docs`); do not edit by hand.",
         "",
-        "Every metric is one SQL file in `analytics/queries/<name>.sql` with DuckDB named parameters. "
+        "Every metric is one SQL file in `analytics/compute/queries/<name>.sql` with DuckDB named parameters. "
         "D is the as-of date; the window is the N calendar months ending with D's month; a month's end E is its "
         "last day, or D for D's own month. An entity is active at day X if established <= X and (deregistered "
         "is null or deregistered > X); a list record is in force at X if listed_on <= X and (removed_on is null "
         "or removed_on > X).",
         "",
-        "Definitions shared by several queries are DuckDB macros in `analytics/queries/_macros.sql`, created on "
+        "Definitions shared by several queries are DuckDB macros in `analytics/compute/queries/_macros.sql`, created on "
         "the connection before each query and used by name:",
         "",
         *(f"- {' / '.join(f'`{n}`' for n in label.split(' / '))}: {text}" for label, text in macro_docs()),
@@ -638,7 +639,7 @@ def render_docs() -> str:
         "",
         "Every query that joins a list, penalty or licence record to the register reads `list_subjects()`, "
         "`penalty_subjects()` or `license_subjects()`: the record's credit code is the register's when any "
-        "method below matched it (`analytics/matching.py`).",
+        "method below matched it (`analytics/intake/matching.py`).",
         "",
         *matching.__doc__.split("\n\n", 1)[1].strip().splitlines(),
         "",
@@ -648,7 +649,7 @@ def render_docs() -> str:
         lines += [
             f"## {metric.name} — {metric.title_zh}",
             "",
-            f"- 查询 / query: `analytics/queries/{metric.name}.sql`",
+            f"- 查询 / query: `analytics/compute/queries/{metric.name}.sql`",
             f"- 参数 / parameters: {params}",
             f"- 输出列 / columns: {', '.join(f'`{c}`' for c in metric.columns)}",
             "",

@@ -28,10 +28,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import audit, columns, derive, matching, periods, snapshots, store
-from analytics import datasets as ds
+from analytics.storage import audit, snapshots, store
+from analytics.intake import columns, derive, matching, periods
+from analytics.intake import datasets as ds
 from analytics import normalize as nz
-from analytics.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
+from analytics.intake.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
 from analytics.settings import load_settings
 
 # Dates that record something that happened: a future one is a typo.

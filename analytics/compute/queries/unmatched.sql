@@ -1,4 +1,4 @@
--- unmatched, whatever their dates: severe_list = list records that no method of analytics/matching.py matched to
+-- unmatched, whatever their dates: severe_list = list records that no method of analytics/intake/matching.py matched to
 -- the register (by 统一社会信用代码, 组织机构代码, 工商注册号, masked code and name, or name alone);
 -- objections = objections whose doc_no matches no stored record of their category (行政处罚 → penalties,
 -- 行政许可 → licenses; any other category never matches); penalties = penalty records naming a subject by

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import datasets as ds
+from analytics.intake import datasets as ds
 from analytics import normalize as nz
 
 # Unicode blocks assigned long before Python's and pyarrow's Unicode versions part: the same NFKC, the

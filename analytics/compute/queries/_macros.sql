@@ -1,4 +1,4 @@
--- Definitions shared by several metric queries, as DuckDB temporary macros. analytics.metrics creates them on
+-- Definitions shared by several metric queries, as DuckDB temporary macros. analytics.compute.metrics creates them on
 -- the connection before it runs a query (read-only connections included); queries use them by name.
 
 -- window_start: the first day of the window's first month, for the window of `months` calendar months
@@ -51,7 +51,7 @@ CREATE OR REPLACE TEMP MACRO month_mature(day, as_of, window_days) AS
     (as_of::DATE - last_day(day::DATE)) >= window_days::INTEGER;
 
 -- penalty_subjects / list_subjects / license_subjects: the records with credit_code standing for the subject as
--- matched to the register (analytics/matching.py): the register's 统一社会信用代码 when a record names a
+-- matched to the register (analytics/intake/matching.py): the register's 统一社会信用代码 when a record names a
 -- registered entity by any identifier (organisation code, registration number, masked code, name), else its
 -- own best identifier (its credit code for a row never matched); NULL for a natural person. Every metric that joins a subject to the register reads these.
 CREATE OR REPLACE TEMP MACRO penalty_subjects() AS TABLE

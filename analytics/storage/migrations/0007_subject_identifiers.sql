@@ -1,6 +1,6 @@
 -- Subjects named beyond the 统一社会信用代码 (issue 11): real lists name most subjects by 组织机构代码,
 -- 工商注册号 or a masked code. Every table that names a subject keeps the identifiers its row carried, and
--- the register entity it was matched to (analytics/matching.py, in the order docs/metrics.md states):
+-- the register entity it was matched to (analytics/intake/matching.py, in the order docs/metrics.md states):
 -- entity_code = the register's 统一社会信用代码 (NULL when no method matched), match_method = how
 -- (uscc | org_code | reg_no | masked_name | name), subject_code = entity_code, else the row's own best
 -- identifier: the one code the metrics group and count a subject by.

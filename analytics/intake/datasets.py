@@ -150,7 +150,7 @@ _add(
         (
             Column("credit_code", ("统一社会信用代码", "社会信用代码", "信用代码"), CODE, True),
             Column("name", ("名称", "企业名称", "主体名称", "单位名称"), NAME, True),
-            # Not required: a real register has neither; analytics/derive.py fills them in (see notes).
+            # Not required: a real register has neither; analytics/intake/derive.py fills them in (see notes).
             Column("sector", ("行业", "所属行业", "行业类别", "经营类别"), NAME),
             Column("district", ("所在区", "所属区", "行政区", "所在区县", "注册地区"), NAME),
             Column("established", ("成立日期", "注册日期", "设立日期"), DATE, True),
@@ -163,7 +163,7 @@ _add(
             Column("province", ("所在省份", "省份", "所属省份")),
             Column("city", ("所在城市", "地区", "所属城市", "城市", "所在地市")),
             Column("address", ("住所", "注册地址", "经营场所", "住所(经营场所)", "地址", "企业地址")),
-            # Normalised as the lists' identifiers are: analytics/matching.py finds a list's subject by them.
+            # Normalised as the lists' identifiers are: analytics/intake/matching.py finds a list's subject by them.
             Column("reg_no", ("工商注册号", "注册号"), REG_NO),
             Column("org_code", ("组织机构代码",), ORG_CODE),
         ),

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import audit, snapshots, store
+from analytics.storage import audit, snapshots, store
 from analytics.settings import load_settings
 
 # Tables a restore leaves alone: the schema history belongs to the file itself.

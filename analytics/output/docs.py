@@ -6,7 +6,7 @@ file in the repository differs from what the code says.
 
 from __future__ import annotations
 
-from analytics.datasets import ANY_ID, DATASETS, DOC, ORG_CODE, REG_NO, ROW_COUNTER, SUBJECT_CODE, Dataset
+from analytics.intake.datasets import ANY_ID, DATASETS, DOC, ORG_CODE, REG_NO, ROW_COUNTER, SUBJECT_CODE, Dataset
 from analytics.settings import PROJECT_ROOT
 
 DATASETS_MD = PROJECT_ROOT / "docs" / "datasets.md"
@@ -62,7 +62,7 @@ def _dataset_section(dataset: Dataset) -> str:
 def render_datasets_md() -> str:
     intro = (
         "# Datasets\n\n"
-        "Generated from `analytics/datasets.py` by `python -m analytics docs`; do not edit by hand.\n\n"
+        "Generated from `analytics/intake/datasets.py` by `python -m analytics docs`; do not edit by hand.\n\n"
         "Headers are matched after NFKC normalisation (full-width brackets and spaces), case-folding and "
         "trimming. Columns not listed here are kept in each row's `extra` JSON and named in the upload log, "
         f"except a {ROW_COUNTER} column (the export's row counter), which is dropped.\n"

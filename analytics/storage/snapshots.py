@@ -42,7 +42,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import store
+from analytics.storage import store
 
 log = logging.getLogger(__name__)
 
