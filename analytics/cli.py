@@ -191,8 +191,8 @@ def run(argv: list[str]) -> int:
     if args.command == "demo":
         return _demo(args, settings.db)
     if args.command == "docs":
-        from analytics.output import docs
         from analytics.compute import metrics
+        from analytics.output import docs
 
         print("\n".join([*docs.write_docs(), str(metrics.write_docs())]))
         return 0
@@ -374,8 +374,8 @@ def _audit(args, settings) -> int:
 
 
 def _briefing(args, settings) -> int:
-    from analytics.output import briefing
     from analytics.compute import metrics
+    from analytics.output import briefing
     from analytics.storage import store
 
     if not Path(settings.db).exists():

@@ -38,8 +38,8 @@ from datetime import datetime
 
 import streamlit as st
 
-from analytics.storage import audit, lockout, store, users
 from analytics.settings import Settings, load_settings
+from analytics.storage import audit, lockout, store, users
 from analytics.storage.users import ROLE_LABELS, ROLES, User
 
 log = logging.getLogger(__name__)

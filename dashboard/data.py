@@ -19,8 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.compute import coverage, metrics
-from analytics.storage import snapshots, store
 from analytics.settings import load_settings
+from analytics.storage import snapshots, store
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
-from analytics.intake import datasets as ds
 from analytics import normalize
+from analytics.intake import datasets as ds
 
 # The real published files of ../shared (bytes unchanged); a worktree under /work/wt sits a level deeper.
 _ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics.storage import audit, store, users
 from analytics import normalize
 from analytics.settings import load_settings
+from analytics.storage import audit, store, users
 from dashboard import auth, exporting, privacy
 from dashboard.nav import PAGES
 from dashboard.uploads import handle_upload, undoable

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.output import charts
 from analytics import normalize
+from analytics.output import charts
 from analytics.storage import store
 from analytics.storage.users import User
 from dashboard import auth, data, labels, privacy, ui

@@ -8,9 +8,9 @@ import threading
 import duckdb
 import pytest
 
-from analytics.storage import audit, store
 from analytics import cli, normalize
 from analytics.intake import ingest
+from analytics.storage import audit, store
 
 HEADERS = "统一社会信用代码,名称,行业,所在区,成立日期\r\n"
 

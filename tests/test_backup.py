@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics.storage import audit, backup, store
 from analytics import cli, normalize
 from analytics.intake import ingest, undo
+from analytics.storage import audit, backup, store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_TABLES = ("work_points", "progress", "entities", "severe_list", "penalties", "licenses", "objections")

@@ -25,11 +25,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from analytics.output import briefing
 from analytics.compute import metrics
-from analytics.storage import store
+from analytics.output import briefing
 from analytics.output.briefing import Kpis, Week, WeekError, last_complete_week, parse_week, summary_text
 from analytics.settings import Settings
+from analytics.storage import store
 from dashboard.nav import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.intake import columns, ingest, reader
 from analytics import normalize
+from analytics.intake import columns, ingest, reader
 from tests.helpers import (
     KNOWN_HEADERS,
     LICENSE_HEADERS,

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics.intake import ingest
 from analytics import normalize
+from analytics.intake import ingest
 from analytics.storage import store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from analytics.compute import coverage, metrics
+from analytics.compute.coverage import Coverage
 from analytics.intake import ingest, periods, undo
 from analytics.storage import store
-from analytics.compute.coverage import Coverage
 from tests.helpers import (
     ENTITY_HEADERS,
     LICENSE_HEADERS,

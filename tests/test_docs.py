@@ -2,9 +2,9 @@
 
 import re
 
-from analytics.output import docs
 from analytics.intake.datasets import DATASETS
 from analytics.intake.ingest import IngestResult
+from analytics.output import docs
 from analytics.settings import PROJECT_ROOT
 
 

@@ -20,9 +20,9 @@ import duckdb
 import pytest
 import xlsxwriter
 
-from analytics.output import export
-from analytics.intake import ingest, reader
 from analytics import normalize
+from analytics.intake import ingest, reader
+from analytics.output import export
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_TABLES = ("work_points", "progress", "entities", "severe_list", "penalties", "licenses", "objections")

@@ -9,10 +9,10 @@ from datetime import date
 import duckdb
 import pytest
 
-from analytics.intake import ingest
-from analytics.compute import metrics
-from analytics.storage import store
 from analytics import normalize as nz
+from analytics.compute import metrics
+from analytics.intake import ingest
+from analytics.storage import store
 from tests.helpers import REAL_EXPORTS, csv_bytes, query
 from tests.test_cli_ingest import run as run_cli
 

@@ -12,9 +12,9 @@ import stat
 
 import pytest
 
+from analytics.settings import load_settings
 from analytics.storage import lockout
 from analytics.storage.lockout import Guard, LockoutError, Rules
-from analytics.settings import load_settings
 
 T0 = 1_700_000_000.0  # any fixed instant
 

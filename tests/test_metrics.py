@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from analytics.compute import metrics
-from analytics.storage import store
 from analytics.settings import Settings
+from analytics.storage import store
 
 D = date  # short alias for the many dates below
 

@@ -15,8 +15,8 @@ import pytest
 
 from analytics import demo
 from analytics.compute import metrics
-from analytics.storage import store
 from analytics.settings import Settings
+from analytics.storage import store
 
 AS_OF = date(2022, 11, 20)  # mid-month: the last month ends at D, not on its last day
 MONTHS = 4

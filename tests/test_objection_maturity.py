@@ -10,10 +10,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analytics.output import charts
 from analytics.compute import metrics, objections
-from analytics.storage import store
+from analytics.output import charts
 from analytics.settings import Settings
+from analytics.storage import store
 from tests.test_metrics import add_license, add_objection, add_penalty, by, rows
 
 D = date

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.storage import backup, snapshots, store
 from analytics.intake import ingest
+from analytics.storage import backup, snapshots, store
 from dashboard import auth, data, updating
 from dashboard.nav import PAGES
 from tests.test_concurrency import entity_csv, wait_for

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.storage import audit, store
 from analytics import cli, normalize
 from analytics.intake import ingest, undo
+from analytics.storage import audit, store
 from analytics.storage.users import User
 
 PENALTY_HEADERS = [

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics.storage import audit, store, users
 from analytics import cli
+from analytics.storage import audit, store, users
 from analytics.storage.users import PERMISSIONS, ROLES, User, UserError
 
 ROOT = Path(__file__).resolve().parent.parent

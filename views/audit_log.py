@@ -12,8 +12,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from analytics.storage import audit, users
 from analytics.settings import load_settings
+from analytics.storage import audit, users
 from dashboard import auth, data, ui
 
 LIMITS = (200, 1000, 5000)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.output import charts
 from analytics.compute import objections
+from analytics.output import charts
 from analytics.settings import load_settings
 from dashboard import ui
 from dashboard.filters import current

@@ -7,8 +7,8 @@ import streamlit as st
 
 from analytics.intake import periods
 from analytics.intake.datasets import DATASETS, UPLOADABLE
-from analytics.output.escaping import markdown_text as md
 from analytics.intake.undo import undo_upload
+from analytics.output.escaping import markdown_text as md
 from dashboard import auth, data, labels, privacy, ui
 from dashboard.filters import Filters, current
 from dashboard.uploads import (

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from analytics.output import charts
 from analytics.compute import metrics
+from analytics.output import charts
 from analytics.output.escaping import markdown_text as md
 from dashboard import ui
 from dashboard.filters import current

@@ -29,10 +29,10 @@ if TYPE_CHECKING:  # pandas is imported by DuckDB's .df() when needed: the CLI s
 
 from analytics.compute import coverage
 from analytics.intake import matching
-from analytics.settings import Settings, load_settings
+from analytics.settings import PROJECT_ROOT, Settings, load_settings
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+DOCS_PATH = PROJECT_ROOT / "docs" / "metrics.md"
 # Shared definitions (CREATE OR REPLACE TEMP MACRO ...): not a metric, hence the leading underscore.
 MACROS_PATH = QUERIES_DIR / "_macros.sql"
 

@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.intake import datasets as ds
 from analytics import normalize as nz
+from analytics.intake import datasets as ds
 
 # Unicode blocks assigned long before Python's and pyarrow's Unicode versions part: the same NFKC, the
 # same upper case (no letter here upper-cases to two), the same whitespace.

@@ -28,12 +28,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.storage import audit, snapshots, store
+from analytics import normalize as nz
 from analytics.intake import columns, derive, matching, periods
 from analytics.intake import datasets as ds
-from analytics import normalize as nz
 from analytics.intake.reader import Chunk, FileData, ReadError, Restart, SheetSource, open_file
 from analytics.settings import load_settings
+from analytics.storage import audit, snapshots, store
 
 # Dates that record something that happened: a future one is a typo.
 EVENT_DATES = {"report_date", "established", "listed_on", "decision_date", "filed_on", "closed_on"}

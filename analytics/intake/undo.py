@@ -17,10 +17,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from analytics.storage import audit, snapshots, store
-from analytics.intake import matching
 from analytics.intake import datasets as ds
+from analytics.intake import matching
 from analytics.settings import load_settings
+from analytics.storage import audit, snapshots, store
 
 
 @dataclass

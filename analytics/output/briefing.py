@@ -35,9 +35,9 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.output import charts, export
 from analytics.compute import coverage, metrics, objections
 from analytics.intake.datasets import DATASETS
+from analytics.output import charts, export
 from analytics.settings import Settings, load_settings
 
 TITLE = "交通信用周报"

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.storage import audit, snapshots, store
 from analytics.settings import load_settings
+from analytics.storage import audit, snapshots, store
 
 # Tables a restore leaves alone: the schema history belongs to the file itself.
 _KEEP = {"schema_version"}

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.settings import PROJECT_ROOT
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-WORK_POINTS_CSV = Path(__file__).resolve().parent.parent / "data" / "work_points.csv"
+WORK_POINTS_CSV = PROJECT_ROOT / "data" / "work_points.csv"
 
 
 _migrate_lock = threading.Lock()
